@@ -1,0 +1,63 @@
+"""Load the configured data source and read or write pipeline tables."""
+
+from pathlib import Path
+
+import pandas as pd
+from sklearn.model_selection import train_test_split
+
+from . import sample_data
+from .errors import ProjectError
+from .paths import DATASET_FILE
+from .schema import Schema
+from .settings import Params
+
+READERS = {".csv": pd.read_csv, ".parquet": pd.read_parquet}
+
+
+def read_table(path: Path) -> pd.DataFrame:
+    """Read a CSV or Parquet file, with a clear error for anything else."""
+    path = Path(path)
+    reader = READERS.get(path.suffix.lower())
+    if reader is None:
+        raise ProjectError(f"{path}: unsupported file type (use .csv or .parquet)")
+    if not path.is_file():
+        raise ProjectError(f"{path}: file not found")
+    try:
+        return reader(path)
+    except (ValueError, OSError) as error:
+        raise ProjectError(f"{path}: cannot be read: {error}") from error
+
+
+def write_table(frame: pd.DataFrame, path: Path) -> None:
+    path = Path(path)
+    if path.suffix.lower() not in READERS:
+        raise ProjectError(f"{path}: unsupported file type (use .csv or .parquet)")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.suffix.lower() == ".csv":
+        frame.to_csv(path, index=False)
+    else:
+        frame.to_parquet(path, index=False)
+
+
+def load_source(params: Params) -> pd.DataFrame:
+    """The raw training table from the source selected in params.yaml."""
+    if params.data.source == "synthetic":
+        return sample_data.generate(params.data.n_rows, params.seed)
+    return read_table(Path(params.data.path))
+
+
+def prepare(params: Params) -> pd.DataFrame:
+    frame = load_source(params)
+    write_table(frame, DATASET_FILE)
+    return frame
+
+
+def split(frame: pd.DataFrame, schema: Schema, params: Params):
+    """Deterministic train/holdout split, stratified for classification."""
+    target = frame[schema.target.name] if schema.is_classification else None
+    return train_test_split(
+        frame,
+        test_size=params.data.test_size,
+        random_state=params.seed,
+        stratify=target,
+    )

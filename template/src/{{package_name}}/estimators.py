@@ -1,0 +1,44 @@
+"""Model families: one name in params.yaml, the right estimator for the task."""
+
+import inspect
+
+from sklearn.base import BaseEstimator
+from sklearn.ensemble import (
+    HistGradientBoostingClassifier,
+    HistGradientBoostingRegressor,
+    RandomForestClassifier,
+    RandomForestRegressor,
+)
+from sklearn.linear_model import LogisticRegression, Ridge
+
+from .errors import ProjectError
+
+ESTIMATORS = {
+    ("classification", "random_forest"): RandomForestClassifier,
+    ("classification", "gradient_boosting"): HistGradientBoostingClassifier,
+    ("classification", "linear"): LogisticRegression,
+    ("regression", "random_forest"): RandomForestRegressor,
+    ("regression", "gradient_boosting"): HistGradientBoostingRegressor,
+    ("regression", "linear"): Ridge,
+}
+
+
+def build_estimator(
+    task: str, family: str, hyperparameters: dict, seed: int
+) -> BaseEstimator:
+    kind = "regression" if task == "regression" else "classification"
+    estimator_class = ESTIMATORS[(kind, family)]
+    accepted = inspect.signature(estimator_class).parameters
+    unknown = sorted(set(hyperparameters) - set(accepted))
+    if unknown:
+        raise ProjectError(
+            f"params.yaml model.{family}: {estimator_class.__name__} "
+            f"has no parameter(s) {unknown}"
+        )
+    settings = dict(hyperparameters)
+    if "random_state" in accepted:
+        settings.setdefault("random_state", seed)
+    try:
+        return estimator_class(**settings)
+    except (TypeError, ValueError) as error:
+        raise ProjectError(f"params.yaml model.{family}: {error}") from error

@@ -1,0 +1,18 @@
+"""Where every stage reads and writes, relative to the project root."""
+
+from pathlib import Path
+
+PARAMS_FILE = Path("params.yaml")
+SCHEMA_FILE = Path("schema.yaml")
+
+DATASET_FILE = Path("data/prepared/dataset.parquet")
+TRAIN_FILE = Path("data/split/train.parquet")
+HOLDOUT_FILE = Path("data/split/holdout.parquet")
+
+MODEL_DIR = Path("models/model")
+RUN_FILE = Path("models/run.json")
+
+VALIDATION_REPORT = Path("reports/validation.json")
+METRICS_FILE = Path("reports/metrics.json")
+PLOTS_DIR = Path("reports/plots")
+REGISTRY_REPORT = Path("reports/registry.json")

@@ -1,0 +1,88 @@
+"""Read and check params.yaml once, so bad values fail early with a clear message."""
+
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from .errors import ProjectError
+from .paths import PARAMS_FILE
+
+ModelFamily = Literal["random_forest", "gradient_boosting", "linear"]
+
+
+class _Strict(BaseModel):
+    # A misspelt key is an error, not a silently ignored setting.
+    model_config = ConfigDict(extra="forbid")
+
+
+class DataParams(_Strict):
+    source: Literal["synthetic", "file"] = "synthetic"
+    path: str | None = None
+    n_rows: int = Field(5000, gt=0)
+    test_size: float = Field(0.2, gt=0, lt=1)
+
+    @model_validator(mode="after")
+    def _path_for_file_source(self) -> "DataParams":
+        if self.source == "file" and not self.path:
+            raise ValueError('data.path is required when data.source is "file"')
+        return self
+
+
+class ModelParams(_Strict):
+    family: ModelFamily
+    random_forest: dict[str, Any] = {}
+    gradient_boosting: dict[str, Any] = {}
+    linear: dict[str, Any] = {}
+
+    def hyperparameters(self) -> dict[str, Any]:
+        return dict(getattr(self, self.family) or {})
+
+
+class TrackingParams(_Strict):
+    experiment: str = Field(min_length=1)
+
+
+class GateParams(_Strict):
+    metric: str
+    min_improvement: float = 0.0
+
+
+class RegisterParams(_Strict):
+    model_name: str = Field(min_length=1)
+    gate: GateParams
+
+
+class Params(_Strict):
+    seed: int = 42
+    data: DataParams
+    model: ModelParams
+    mlflow: TrackingParams
+    # `register` would shadow a pydantic attribute; the YAML key stays `register`.
+    registry: RegisterParams = Field(alias="register")
+
+
+def describe_validation_error(source: str, error: ValidationError) -> str:
+    """One line per problem, naming the field by its dotted path."""
+    lines = [f"{source} is not valid:"]
+    for problem in error.errors():
+        where = ".".join(str(part) for part in problem["loc"]) or "(top level)"
+        lines.append(f"  {where}: {problem['msg']}")
+    return "\n".join(lines)
+
+
+def read_yaml(path: Path) -> Any:
+    if not path.is_file():
+        raise ProjectError(f"{path} not found (run commands from the project root)")
+    try:
+        return yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as error:
+        raise ProjectError(f"{path} is not valid YAML: {error}") from error
+
+
+def load_params(path: Path = PARAMS_FILE) -> Params:
+    try:
+        return Params.model_validate(read_yaml(path))
+    except ValidationError as error:
+        raise ProjectError(describe_validation_error(str(path), error)) from error

@@ -1,0 +1,81 @@
+"""MLflow set-up: a local SQLite store by default, any server by environment.
+
+Set MLFLOW_TRACKING_URI (and, for S3 artifacts, the standard AWS_* and
+MLFLOW_S3_ENDPOINT_URL variables) to use a tracking server; no code changes.
+"""
+
+import hashlib
+import os
+import subprocess
+from pathlib import Path
+
+import mlflow
+import yaml
+
+LOCAL_STORE = Path("mlflow.db")
+LOCAL_ARTIFACTS = Path("mlartifacts")
+ANSWERS_FILE = Path(".copier-answers.yml")
+
+
+def uses_local_store() -> bool:
+    return not os.environ.get("MLFLOW_TRACKING_URI")
+
+
+def tracking_uri() -> str:
+    if uses_local_store():
+        return f"sqlite:///{LOCAL_STORE.resolve()}"
+    return os.environ["MLFLOW_TRACKING_URI"]
+
+
+def connect() -> None:
+    """Point the MLflow client (tracking and registry) at the configured store."""
+    mlflow.set_tracking_uri(tracking_uri())
+
+
+def use_experiment(name: str) -> str:
+    """Select the experiment, creating it (with local artifacts) when needed."""
+    connect()
+    experiment = mlflow.get_experiment_by_name(name)
+    if experiment is None and uses_local_store():
+        # Keep artifacts next to the SQLite store instead of the current directory.
+        return mlflow.create_experiment(name, LOCAL_ARTIFACTS.resolve().as_uri())
+    return mlflow.set_experiment(name).experiment_id
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with Path(path).open("rb") as stream:
+        for block in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _git(*args: str) -> str | None:
+    try:
+        result = subprocess.run(
+            ["git", *args], capture_output=True, text=True, check=True
+        )
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return result.stdout.strip()
+
+
+def _template_version() -> str:
+    if not ANSWERS_FILE.is_file():
+        return "unknown"
+    answers = yaml.safe_load(ANSWERS_FILE.read_text()) or {}
+    return str(answers.get("_commit", "unknown"))
+
+
+def lineage_tags(data_file: Path, schema_file: Path) -> dict[str, str]:
+    """Where a model came from: code, data, schema and template versions."""
+    commit = _git("rev-parse", "HEAD")
+    return {
+        "git_commit": commit or "none",
+        "git_dirty": str(bool(_git("status", "--porcelain"))).lower()
+        if commit
+        else "n/a",
+        "data_sha256": file_sha256(data_file),
+        "schema_sha256": file_sha256(schema_file),
+        "template_version": _template_version(),
+    }

@@ -1,0 +1,105 @@
+"""Fit the model on the training split and record the run in MLflow."""
+
+import json
+import shutil
+
+import mlflow
+import skops.io
+from mlflow.models import infer_signature
+from sklearn.pipeline import Pipeline
+
+from . import tracking
+from .data import read_table, split, write_table
+from .errors import ProjectError
+from .estimators import build_estimator
+from .features import build_preprocessor, model_input
+from .paths import (
+    DATASET_FILE,
+    HOLDOUT_FILE,
+    MODEL_DIR,
+    RUN_FILE,
+    SCHEMA_FILE,
+    TRAIN_FILE,
+)
+from .schema import Schema
+from .settings import Params
+
+INPUT_EXAMPLE_ROWS = 5
+
+
+def build_pipeline(schema: Schema, params: Params) -> Pipeline:
+    estimator = build_estimator(
+        schema.task, params.model.family, params.model.hyperparameters(), params.seed
+    )
+    return Pipeline([("features", build_preprocessor(schema)), ("model", estimator)])
+
+
+def fit(frame, schema: Schema, params: Params) -> Pipeline:
+    pipeline = build_pipeline(schema, params)
+    try:
+        pipeline.fit(model_input(frame, schema), frame[schema.target.name])
+    except ValueError as error:
+        raise ProjectError(f"training failed: {error}") from error
+    return pipeline
+
+
+def _logged_params(params: Params, train_rows: int) -> dict:
+    return {
+        "model_family": params.model.family,
+        **{
+            f"model.{key}": value
+            for key, value in params.model.hyperparameters().items()
+        },
+        "seed": params.seed,
+        "data.source": params.data.source,
+        "data.test_size": params.data.test_size,
+        "train_rows": train_rows,
+    }
+
+
+def _split_dataset(schema: Schema, params: Params):
+    dataset = read_table(DATASET_FILE)
+    try:
+        train_frame, holdout_frame = split(dataset, schema, params)
+    except ValueError as error:
+        raise ProjectError(
+            f"cannot split {DATASET_FILE} into train and holdout: {error}"
+        ) from error
+    write_table(train_frame, TRAIN_FILE)
+    write_table(holdout_frame, HOLDOUT_FILE)
+    return train_frame
+
+
+def train(params: Params, schema: Schema) -> dict:
+    """Fit, log params/tags/model to MLflow, save the model locally for DVC."""
+    train_frame = _split_dataset(schema, params)
+    pipeline = fit(train_frame, schema, params)
+
+    example = model_input(train_frame.head(INPUT_EXAMPLE_ROWS), schema)
+    model_options = {
+        "signature": infer_signature(example, pipeline.predict(example)),
+        "input_example": example,
+        # skops refuses to load types it does not know unless they are listed.
+        "skops_trusted_types": skops.io.get_untrusted_types(
+            data=skops.io.dumps(pipeline)
+        ),
+        # Declared, not inferred: inference re-imports the model in a subprocess.
+        "pip_requirements": mlflow.sklearn.get_default_pip_requirements(
+            include_skops=True
+        ),
+    }
+    experiment_id = tracking.use_experiment(params.mlflow.experiment)
+    with mlflow.start_run(experiment_id=experiment_id) as run:
+        mlflow.log_params(_logged_params(params, len(train_frame)))
+        mlflow.set_tags(tracking.lineage_tags(DATASET_FILE, SCHEMA_FILE))
+        logged = mlflow.sklearn.log_model(pipeline, name="model", **model_options)
+
+    shutil.rmtree(MODEL_DIR, ignore_errors=True)
+    mlflow.sklearn.save_model(pipeline, MODEL_DIR, **model_options)
+    record = {
+        "run_id": run.info.run_id,
+        "experiment_id": experiment_id,
+        "model_uri": logged.model_uri,
+    }
+    RUN_FILE.write_text(json.dumps(record, indent=2) + "\n")
+    return record

@@ -1,0 +1,151 @@
+"""Check a table against schema.yaml and report every problem in plain words."""
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import pandas as pd
+import pandera.pandas as pa
+from pandera.errors import SchemaErrors
+
+from .paths import VALIDATION_REPORT
+from .schema import Feature, Schema
+
+EXAMPLES_PER_PROBLEM = 5
+
+
+@dataclass
+class Problem:
+    column: str
+    problem: str
+    count: int
+    examples: list[dict] = field(default_factory=list)
+
+
+@dataclass
+class ValidationReport:
+    rows: int
+    problems: list[Problem]
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def to_text(self, source: str) -> str:
+        if self.ok:
+            return f"{source}: {self.rows} rows match the schema"
+        lines = [f"{source}: {len(self.problems)} problem(s) in {self.rows} rows"]
+        for p in self.problems:
+            shown = ", ".join(f"row {e['row']}: {e['value']!r}" for e in p.examples)
+            lines.append(f"  - {p.column}: {p.problem} ({p.count} rows; {shown})")
+        return "\n".join(lines)
+
+    def write(self, path: Path = VALIDATION_REPORT) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        report = {
+            "ok": self.ok,
+            "rows": self.rows,
+            "problems": [asdict(p) for p in self.problems],
+        }
+        path.write_text(json.dumps(report, indent=2, default=str) + "\n")
+
+
+def _feature_column(feature: Feature) -> pa.Column:
+    if feature.type == "numeric":
+        checks = []
+        if feature.min is not None:
+            checks.append(
+                pa.Check.ge(feature.min, error=f"below the minimum {feature.min:g}")
+            )
+        if feature.max is not None:
+            checks.append(
+                pa.Check.le(feature.max, error=f"above the maximum {feature.max:g}")
+            )
+        return pa.Column(float, checks, nullable=feature.nullable, coerce=True)
+    if feature.type == "categorical":
+        allowed = pa.Check.isin(
+            feature.categories, error=f"not one of the categories {feature.categories}"
+        )
+        return pa.Column(checks=allowed, nullable=feature.nullable)
+    boolean = pa.Check.isin([True, False], error="not a boolean (true/false or 1/0)")
+    return pa.Column(checks=boolean, nullable=feature.nullable)
+
+
+def _target_column(schema: Schema) -> pa.Column:
+    target = schema.target
+    if schema.is_classification:
+        allowed = pa.Check.isin(
+            target.classes, error=f"not one of the classes {target.classes}"
+        )
+        return pa.Column(checks=allowed)
+    checks = []
+    if target.min is not None:
+        checks.append(
+            pa.Check.ge(target.min, error=f"below the minimum {target.min:g}")
+        )
+    if target.max is not None:
+        checks.append(
+            pa.Check.le(target.max, error=f"above the maximum {target.max:g}")
+        )
+    return pa.Column(float, checks, coerce=True)
+
+
+def dataframe_schema(schema: Schema, with_target: bool = True) -> pa.DataFrameSchema:
+    columns = {feature.name: _feature_column(feature) for feature in schema.features}
+    if with_target:
+        columns[schema.target.name] = _target_column(schema)
+    return pa.DataFrameSchema(columns, strict=False)
+
+
+def _describe(check: str, failure: object) -> str:
+    """Turn pandera's check names into sentences a data owner understands."""
+    if check == "column_in_dataframe":
+        return "column is missing"
+    if check == "not_nullable":
+        return "missing values are not allowed"
+    if check.startswith("coerce_dtype"):
+        return "value is not a number"
+    if check.startswith("dtype("):
+        return f"wrong type ({failure})"
+    return check
+
+
+def _problems(failures: pd.DataFrame) -> list[Problem]:
+    problems = []
+    failures = failures.assign(
+        column=failures["column"].fillna(failures["failure_case"])
+    )
+    for (column, check), group in failures.groupby(["column", "check"], sort=False):
+        first = group.iloc[0]
+        examples = [
+            {"row": None if pd.isna(row) else int(row), "value": value}
+            for row, value in zip(
+                group["index"].head(EXAMPLES_PER_PROBLEM),
+                group["failure_case"].head(EXAMPLES_PER_PROBLEM),
+                strict=True,
+            )
+            if check != "column_in_dataframe"
+        ]
+        count = 1 if check == "column_in_dataframe" else len(group)
+        problems.append(
+            Problem(
+                str(column),
+                _describe(str(check), first["failure_case"]),
+                count,
+                examples,
+            )
+        )
+    return problems
+
+
+def validate_frame(
+    frame: pd.DataFrame, schema: Schema, with_target: bool = True
+) -> ValidationReport:
+    """Check every row and column at once (lazy), not stopping at the first error."""
+    if frame.empty:
+        return ValidationReport(0, [Problem("(table)", "the table has no rows", 0)])
+    try:
+        dataframe_schema(schema, with_target).validate(frame, lazy=True)
+    except SchemaErrors as errors:
+        return ValidationReport(len(frame), _problems(errors.failure_cases))
+    return ValidationReport(len(frame), [])
