@@ -12,6 +12,19 @@ from .schema import Schema
 MISSING_CATEGORY = "missing"
 
 
+def _one_hot_encoder(schema: Schema) -> OneHotEncoder:
+    # Columns come from the schema, not from the categories the training sample
+    # happens to contain; unknown values become all-zero rows, not errors.
+    categories = [
+        [*feature.categories, MISSING_CATEGORY]
+        for feature in schema.features
+        if feature.type == "categorical"
+    ]
+    return OneHotEncoder(
+        categories=categories, handle_unknown="ignore", sparse_output=False
+    )
+
+
 def build_preprocessor(schema: Schema) -> ColumnTransformer:
     numeric = Pipeline(
         [("impute", SimpleImputer(strategy="median")), ("scale", StandardScaler())]
@@ -19,8 +32,7 @@ def build_preprocessor(schema: Schema) -> ColumnTransformer:
     categorical = Pipeline(
         [
             ("impute", SimpleImputer(strategy="constant", fill_value=MISSING_CATEGORY)),
-            # Unknown categories at prediction time become all-zero rows, not errors.
-            ("encode", OneHotEncoder(handle_unknown="ignore", sparse_output=False)),
+            ("encode", _one_hot_encoder(schema)),
         ]
     )
     boolean = SimpleImputer(strategy="most_frequent")
@@ -35,23 +47,27 @@ def build_preprocessor(schema: Schema) -> ColumnTransformer:
     )
 
 
+def _categorical(values: pd.Series) -> pd.Series:
+    # object dtype with NaN for missing: SimpleImputer sees NaN, not None, as missing.
+    as_text = values.map(lambda value: value if pd.isna(value) else str(value))
+    return as_text.astype(object).where(values.notna(), np.nan)
+
+
+def _numeric(values: pd.Series) -> pd.Series:
+    return pd.to_numeric(values.astype(object), errors="raise").astype(np.float64)
+
+
 def model_input(frame: pd.DataFrame, schema: Schema) -> pd.DataFrame:
     """The feature columns in schema order, with the dtypes the model expects.
 
-    Numbers and booleans become float64 (NaN for missing); categories become
-    object columns of str (None for missing), whatever the source file used.
+    Numbers and booleans become float64 and categories object columns of str,
+    with NaN for every missing value, whatever types the source file used.
+    Every caller (training, evaluation, prediction) goes through here.
     """
-    columns = {}
-    for feature in schema.features:
-        values = frame[feature.name]
-        if feature.type == "categorical":
-            columns[feature.name] = (
-                values.astype(object)
-                .where(values.notna(), None)
-                .map(lambda v: v if v is None else str(v))
-            )
-        else:
-            columns[feature.name] = pd.to_numeric(
-                values.astype(object), errors="raise"
-            ).astype(np.float64)
+    columns = {
+        feature.name: (_categorical if feature.type == "categorical" else _numeric)(
+            frame[feature.name]
+        )
+        for feature in schema.features
+    }
     return pd.DataFrame(columns, index=frame.index)

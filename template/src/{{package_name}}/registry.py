@@ -59,9 +59,9 @@ def promote(name: str, version: str, client: MlflowClient | None = None) -> str:
     except MlflowException as error:
         raise ProjectError(f"model {name!r} has no version {version}") from error
     current = _alias_version(client, name, CHAMPION)
-    if current is not None and current.version != str(version):
+    if current is not None and str(current.version) != str(version):
         client.set_model_version_tag(
-            name, version, PREVIOUS_CHAMPION_TAG, current.version
+            name, version, PREVIOUS_CHAMPION_TAG, str(current.version)
         )
     client.set_registered_model_alias(name, CHAMPION, version)
     return str(version)
@@ -97,7 +97,7 @@ def register(params: Params, schema: Schema) -> Decision:
         raise ProjectError(
             f"run {run['run_id']} has no metric {metric.name!r}: run evaluate first"
         )
-    version = mlflow.register_model(run["model_uri"], name).version
+    version = str(mlflow.register_model(run["model_uri"], name).version)
     client.set_registered_model_alias(name, CHALLENGER, version)
 
     champion = _alias_version(client, name, CHAMPION)
@@ -125,7 +125,7 @@ def register(params: Params, schema: Schema) -> Decision:
     decision = Decision(
         model_name=name,
         version=str(version),
-        champion_version=str(version) if promoted else champion.version,
+        champion_version=version if promoted else str(champion.version),
         promoted=promoted,
         reason=reason,
         metric=metric.name,
@@ -150,8 +150,8 @@ def list_versions(name: str) -> list[dict]:
     versions = client.search_model_versions(f"name = '{name}'")
     return [
         {
-            "version": v.version,
-            "aliases": sorted(by_version.get(v.version, [])),
+            "version": str(v.version),
+            "aliases": sorted(by_version.get(str(v.version), [])),
             "run_id": v.run_id,
         }
         for v in sorted(versions, key=lambda v: int(v.version), reverse=True)

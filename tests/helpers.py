@@ -1,0 +1,104 @@
+"""Render the template and drive generated projects, for the template's tests."""
+
+import glob
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import copier
+
+TEMPLATE_ROOT = Path(__file__).resolve().parents[1]
+TASKS = ["binary_classification", "multiclass_classification", "regression"]
+FAMILIES = ["random_forest", "gradient_boosting", "linear"]
+DEFAULT_PYTHON = "3.12"
+
+
+def render(destination: Path, **answers: str) -> Path:
+    """Render the template's working tree (HEAD plus uncommitted changes)."""
+    copier.run_copy(
+        str(TEMPLATE_ROOT),
+        destination,
+        data=answers,
+        defaults=True,
+        unsafe=False,
+        quiet=True,
+        vcs_ref="HEAD",
+    )
+    return destination
+
+
+def find_python(version: str) -> str | None:
+    """A working interpreter for `version`, or None to let uv find or fetch one.
+
+    pyenv shims answer for every version but run only the selected ones, so
+    they are tried last and only after a test that they really start.
+    """
+    candidates = sorted(
+        glob.glob(os.path.expanduser(f"~/.pyenv/versions/{version}.*/bin/python{version}"))
+    )
+    on_path = shutil.which(f"python{version}")
+    for candidate in [*reversed(candidates), on_path]:
+        if candidate and _starts(candidate):
+            return candidate
+    return None
+
+
+def _starts(python: str) -> bool:
+    result = subprocess.run([python, "-c", "pass"], capture_output=True)
+    return result.returncode == 0
+
+
+def uv() -> str:
+    """The uv of this environment (a dev dependency of the template)."""
+    local = Path(sys.executable).with_name("uv")
+    return str(local) if local.exists() else "uv"
+
+
+def project_env() -> dict[str, str]:
+    """Environment for commands in a generated project: its own .venv, no
+    inherited virtualenv or MLflow settings, no interpreter downloads when a
+    local one is known."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("VIRTUAL_ENV", "MLFLOW_"))}
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    env.setdefault("UV_PYTHON_DOWNLOADS", "never")
+    return env
+
+
+def run(
+    command: list[str], cwd: Path, timeout: int = 900, check: bool = True
+) -> subprocess.CompletedProcess:
+    """Run a command, failing with its full output when it fails."""
+    result = subprocess.run(
+        command, cwd=cwd, env=project_env(), capture_output=True, text=True, timeout=timeout
+    )
+    if check and result.returncode != 0:
+        raise AssertionError(
+            f"{' '.join(command)} exited {result.returncode} in {cwd}\n"
+            f"--- stdout ---\n{result.stdout[-6000:]}\n--- stderr ---\n{result.stderr[-6000:]}"
+        )
+    return result
+
+
+def sync(project: Path, python_version: str = DEFAULT_PYTHON) -> None:
+    """Create the project's .venv with uv, as `uv sync` would for its owner."""
+    command = [uv(), "sync", "--quiet"]
+    python = find_python(python_version)
+    if python:
+        command += ["--python", python]
+    run(command, project)
+
+
+def in_project(project: Path, *command: str, **kwargs) -> subprocess.CompletedProcess:
+    """Run a command inside the project's environment (`uv run --no-sync`)."""
+    return run([uv(), "run", "--no-sync", *command], project, **kwargs)
+
+
+def project_facts(project: Path) -> dict:
+    """Facts read from the project's MLflow store and data by our own script,
+    run with the project's interpreter (it has mlflow and scikit-learn)."""
+    script = Path(__file__).with_name("project_facts.py")
+    output = in_project(project, "python", str(script)).stdout
+    return json.loads(output.strip().splitlines()[-1])

@@ -1,0 +1,131 @@
+"""Cheap checks on every combination of answers: renders, lints and parses."""
+
+import re
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.helpers import FAMILIES, TASKS
+
+COMBINATIONS = [(task, family) for task in TASKS for family in FAMILIES]
+EXPECTED_FILES = [
+    ".copier-answers.yml",
+    ".dvc/config",
+    ".dvc/config.local",
+    ".gitignore",
+    ".python-version",
+    "LICENSE",
+    "README.md",
+    "dvc.yaml",
+    "params.yaml",
+    "pyproject.toml",
+    "schema.yaml",
+    "src/{package}/cli.py",
+    "src/{package}/train.py",
+    "src/{package}/registry.py",
+    "tests/test_pipeline.py",
+]
+# Answers at the edges of what the validators accept.
+UNUSUAL = {
+    "project_name": "Ünïcode & Very Long Project Name For Predicting Things",
+    "package_name": "a_rather_long_package_name_for_predicting_things",
+    "description": "A description long enough that it has to wrap over more than one line "
+    "in the docstrings of the generated code, with 'quotes' and \"double quotes\".",
+    "license": "Proprietary",
+    "python_version": "3.13",
+}
+
+
+def text_files(project: Path):
+    for path in project.rglob("*"):
+        if path.is_file() and ".git" not in path.parts:
+            yield path
+
+
+def ruff(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "ruff", *args], cwd=cwd, capture_output=True, text=True
+    )
+
+
+@pytest.fixture(params=COMBINATIONS, ids=["-".join(c) for c in COMBINATIONS])
+def project(request, rendered) -> Path:
+    task, family = request.param
+    return rendered(task=task, model_family=family)
+
+
+@pytest.fixture
+def unusual_project(rendered) -> Path:
+    return rendered(**UNUSUAL)
+
+
+def test_no_jinja_left_behind(project):
+    for path in text_files(project):
+        text = path.read_text()
+        for marker in ("{{", "}}", "{%", "%}"):
+            assert marker not in text, f"{marker} left in {path.relative_to(project)}"
+
+
+def test_expected_files(project):
+    answers = yaml.safe_load((project / ".copier-answers.yml").read_text())
+    for name in EXPECTED_FILES:
+        assert (project / name.format(package=answers["package_name"])).is_file(), name
+
+
+def test_ruff_lint_and_format_clean(project):
+    assert_ruff_clean(project)
+
+
+def test_ruff_clean_with_unusual_answers(unusual_project):
+    assert_ruff_clean(unusual_project)
+
+
+def assert_ruff_clean(project: Path) -> None:
+    lint = ruff("check", "--no-cache", ".", cwd=project)
+    assert lint.returncode == 0, lint.stdout
+    formatting = ruff("format", "--no-cache", "--check", ".", cwd=project)
+    assert formatting.returncode == 0, formatting.stdout
+
+
+def test_yaml_and_toml_parse(project):
+    for path in text_files(project):
+        if path.suffix in {".yaml", ".yml"}:
+            assert yaml.safe_load(path.read_text()) is not None, path
+        if path.suffix == ".toml":
+            tomllib.loads(path.read_text())
+
+
+def test_answers_reach_the_files(project):
+    answers = yaml.safe_load((project / ".copier-answers.yml").read_text())
+    params = yaml.safe_load((project / "params.yaml").read_text())
+    schema = yaml.safe_load((project / "schema.yaml").read_text())
+    pyproject = tomllib.loads((project / "pyproject.toml").read_text())
+    assert params["model"]["family"] == answers["model_family"]
+    assert params["register"]["model_name"] == answers["model_name"]
+    assert schema["task"] == answers["task"]
+    assert pyproject["project"]["requires-python"] == f">={answers['python_version']}"
+    assert answers["project_slug"] in pyproject["project"]["scripts"]
+    assert (project / ".python-version").read_text().strip() == answers["python_version"]
+
+
+def test_unusual_answers(unusual_project):
+    pyproject = tomllib.loads((unusual_project / "pyproject.toml").read_text())
+    # Non-ASCII letters cannot be transliterated in copier's sandbox: they
+    # become separators, and the default slug is still a valid one.
+    assert re.fullmatch(r"[a-z][a-z0-9]*(-[a-z0-9]+)*", pyproject["project"]["name"])
+    assert "license" not in pyproject["project"]
+    assert not (unusual_project / "LICENSE").exists()
+    assert (unusual_project / "src" / UNUSUAL["package_name"]).is_dir()
+
+
+@pytest.mark.parametrize("license_id", ["MIT", "Apache-2.0", "BSD-3-Clause"])
+def test_license_file(rendered, license_id):
+    project = rendered(license=license_id)
+    text = (project / "LICENSE").read_text()
+    heading = {"MIT": "MIT License", "Apache-2.0": "Apache License", "BSD-3-Clause": "BSD 3-Clause"}
+    assert text.startswith(heading[license_id])
+    assert "ML Team" in text
