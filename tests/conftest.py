@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import render
+from devtools.projects import render
 
 
 @pytest.fixture(scope="session")

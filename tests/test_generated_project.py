@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.helpers import in_project, project_facts, render, sync
+from devtools.projects import in_project, project_facts, render, sync
 
 pytestmark = pytest.mark.slow
 

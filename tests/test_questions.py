@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.helpers import render
+from devtools.projects import render
 
 BAD_ANSWERS = [
     ({"project_name": "   "}, "must not be empty"),

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.helpers import FAMILIES, TASKS
+from devtools.projects import FAMILIES, TASKS
 
 COMBINATIONS = [(task, family) for task in TASKS for family in FAMILIES]
 EXPECTED_FILES = [

@@ -1,4 +1,4 @@
-"""Render the template and drive generated projects, for the template's tests."""
+"""Render the template and drive generated projects (tests, demo, benchmarks)."""
 
 import glob
 import json

@@ -5,7 +5,7 @@ only Jinja is `{{ package_name }}` is rendered with a stand-in name, formatted,
 and written back; any other .py.jinja file is reported for formatting by hand
 (the render test checks the result on every answer set).
 
-Usage: python scripts/format_template.py
+Usage: python -m devtools.format_template
 """
 
 import re

@@ -1,0 +1,40 @@
+# copier-mlops: the two commands a newcomer needs, and a few for maintainers.
+# Needs only Python 3.11+, git and make; uv is installed on first use.
+
+PYTHON ?= python3
+UV ?= $(shell command -v uv 2>/dev/null || echo .uv/bin/uv)
+ENV := .venv/.synced
+PYTEST_WORKERS ?= 2
+
+.PHONY: demo test test-fast lint format clean
+
+## demo: generate a project with default answers and run it end to end
+demo: $(ENV)
+	.venv/bin/python -m devtools.demo
+
+## test: the whole test suite (render matrix and deep runs), in parallel
+test: $(ENV)
+	.venv/bin/python -m pytest -n $(PYTEST_WORKERS) -p no:cacheprovider
+
+## test-fast: only the cheap checks (no generated environments)
+test-fast: $(ENV)
+	.venv/bin/python -m pytest -n $(PYTEST_WORKERS) -m "not slow"
+
+## lint: ruff on the template repository (generated projects are linted by the tests)
+lint: $(ENV)
+	.venv/bin/ruff check . && .venv/bin/ruff format --check .
+
+## format: format our code and the template's Python files
+format: $(ENV)
+	.venv/bin/ruff format . && .venv/bin/python -m devtools.format_template
+
+clean:
+	rm -rf .venv .uv build
+
+$(ENV): pyproject.toml uv.lock | $(UV)
+	$(UV) sync --locked --python $(PYTHON)
+	@touch $@
+
+.uv/bin/uv:
+	$(PYTHON) -m venv .uv
+	.uv/bin/python -m pip install --quiet uv

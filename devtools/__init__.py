@@ -1,0 +1,1 @@
+"""Tools for maintainers: render the template and drive generated projects."""

@@ -1,0 +1,36 @@
+"""A generated project installs completely from its own pyproject.toml with plain pip."""
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+from devtools.projects import DEFAULT_PYTHON, find_python, run
+
+pytestmark = pytest.mark.slow
+
+
+def test_pip_install_into_a_fresh_venv_runs_the_pipeline(rendered, tmp_path):
+    project = rendered()
+    python = find_python(DEFAULT_PYTHON)
+    if python is None:
+        pytest.fail(f"no Python {DEFAULT_PYTHON} interpreter found for the generated project")
+    venv = tmp_path / "venv"
+    subprocess.run([python, "-m", "venv", str(venv)], check=True)
+    # A regular (not editable) install: only what pyproject.toml declares.
+    run([str(venv / "bin/python"), "-m", "pip", "install", "--quiet", str(project)], tmp_path)
+
+    # Run the installed CLI away from the source tree, with only the config files.
+    workdir = tmp_path / "work"
+    workdir.mkdir()
+    for name in ("params.yaml", "schema.yaml"):
+        shutil.copy(project / name, workdir / name)
+    slug = yaml.safe_load((project / ".copier-answers.yml").read_text())["project_slug"]
+    cli = str(venv / "bin" / slug)
+    for stage in ("prepare", "validate", "train", "evaluate", "register"):
+        run([cli, stage], workdir)
+    assert '"champion"' in run([cli, "models"], workdir).stdout
+    assert not (workdir / "src").exists()
+    assert Path(workdir / "mlflow.db").is_file()
