@@ -36,8 +36,7 @@ class ValidationReport:
             return f"{source}: {self.rows} rows match the schema"
         lines = [f"{source}: {len(self.problems)} problem(s) in {self.rows} rows"]
         for p in self.problems:
-            shown = ", ".join(f"row {e['row']}: {e['value']!r}" for e in p.examples)
-            lines.append(f"  - {p.column}: {p.problem} ({p.count} rows; {shown})")
+            lines.append(f"  - {p.column}: {p.problem}{_where(p)}")
         return "\n".join(lines)
 
     def write(self, path: Path = VALIDATION_REPORT) -> None:
@@ -48,6 +47,14 @@ class ValidationReport:
             "problems": [asdict(p) for p in self.problems],
         }
         path.write_text(json.dumps(report, indent=2, default=str) + "\n")
+
+
+def _where(problem: Problem) -> str:
+    if not problem.examples:
+        return ""
+    shown = ", ".join(f"row {e['row']}: {e['value']!r}" for e in problem.examples)
+    rows = "row" if problem.count == 1 else "rows"
+    return f" ({problem.count} {rows}; {shown})"
 
 
 def _feature_column(feature: Feature) -> pa.Column:
@@ -99,8 +106,6 @@ def dataframe_schema(schema: Schema, with_target: bool = True) -> pa.DataFrameSc
 
 def _describe(check: str, failure: object) -> str:
     """Turn pandera's check names into sentences a data owner understands."""
-    if check == "column_in_dataframe":
-        return "column is missing"
     if check == "not_nullable":
         return "missing values are not allowed"
     if check.startswith("coerce_dtype"):
@@ -110,31 +115,35 @@ def _describe(check: str, failure: object) -> str:
     return check
 
 
+def _is_follow_up(column: str, check: str, group: pd.DataFrame, unparseable) -> bool:
+    """A dtype or range failure that only repeats a column's "not a number"."""
+    if column not in unparseable or check.startswith("coerce_dtype"):
+        return False
+    return check.startswith("dtype(") or group["index"].isna().all()
+
+
 def _problems(failures: pd.DataFrame) -> list[Problem]:
-    problems = []
     failures = failures.assign(
         column=failures["column"].fillna(failures["failure_case"])
     )
-    for (column, check), group in failures.groupby(["column", "check"], sort=False):
-        first = group.iloc[0]
+    groups = failures.groupby(["column", "check"], sort=False)
+    unparseable = {
+        column for column, check in groups.groups if check.startswith("coerce_dtype")
+    }
+    problems = []
+    for (column, check), group in groups:
+        if _is_follow_up(column, check, group, unparseable):
+            continue
+        if check == "column_in_dataframe":
+            problems.append(Problem(str(column), "column is missing", 0))
+            continue
         examples = [
-            {"row": None if pd.isna(row) else int(row), "value": value}
-            for row, value in zip(
-                group["index"].head(EXAMPLES_PER_PROBLEM),
-                group["failure_case"].head(EXAMPLES_PER_PROBLEM),
-                strict=True,
-            )
-            if check != "column_in_dataframe"
-        ]
-        count = 1 if check == "column_in_dataframe" else len(group)
-        problems.append(
-            Problem(
-                str(column),
-                _describe(str(check), first["failure_case"]),
-                count,
-                examples,
-            )
-        )
+            {"row": int(row), "value": value}
+            for row, value in zip(group["index"], group["failure_case"], strict=True)
+            if not pd.isna(row)
+        ][:EXAMPLES_PER_PROBLEM]
+        problem = _describe(str(check), group["failure_case"].iloc[0])
+        problems.append(Problem(str(column), problem, len(group), examples))
     return problems
 
 
