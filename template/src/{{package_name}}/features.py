@@ -29,12 +29,9 @@ def build_preprocessor(schema: Schema) -> ColumnTransformer:
     numeric = Pipeline(
         [("impute", SimpleImputer(strategy="median")), ("scale", StandardScaler())]
     )
-    categorical = Pipeline(
-        [
-            ("impute", SimpleImputer(strategy="constant", fill_value=MISSING_CATEGORY)),
-            ("encode", _one_hot_encoder(schema)),
-        ]
-    )
+    # Missing categories arrive as MISSING_CATEGORY (see model_input), so the
+    # encoder needs no imputer; that keeps the pipeline convertible to ONNX.
+    categorical = _one_hot_encoder(schema)
     boolean = SimpleImputer(strategy="most_frequent")
     return ColumnTransformer(
         [
@@ -48,9 +45,8 @@ def build_preprocessor(schema: Schema) -> ColumnTransformer:
 
 
 def _categorical(values: pd.Series) -> pd.Series:
-    # object dtype with NaN for missing: SimpleImputer sees NaN, not None, as missing.
     as_text = values.map(lambda value: value if pd.isna(value) else str(value))
-    return as_text.astype(object).where(values.notna(), np.nan)
+    return as_text.astype(object).where(values.notna(), MISSING_CATEGORY)
 
 
 def _numeric(values: pd.Series) -> pd.Series:
@@ -60,8 +56,9 @@ def _numeric(values: pd.Series) -> pd.Series:
 def model_input(frame: pd.DataFrame, schema: Schema) -> pd.DataFrame:
     """The feature columns in schema order, with the dtypes the model expects.
 
-    Numbers and booleans become float64 and categories object columns of str,
-    with NaN for every missing value, whatever types the source file used.
+    Numbers and booleans become float64 with NaN for missing values; categories
+    become object columns of str with MISSING_CATEGORY for missing values,
+    whatever types the source file used.
     Every caller (training, evaluation, prediction) goes through here.
     """
     columns = {

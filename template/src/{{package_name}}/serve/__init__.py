@@ -1,0 +1,1 @@
+"""The HTTP service: FastAPI app, predictors, prediction log and observability."""

@@ -1,0 +1,255 @@
+"""The FastAPI application: `create_app()` builds it from schema.yaml and the
+SERVE_* environment (see settings.py); `{cli} serve` runs it under uvicorn."""
+
+import logging
+import secrets
+from contextlib import asynccontextmanager
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, HTTPException, Request, Security
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from fastapi.security import APIKeyHeader
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import TypeAdapter, ValidationError
+from starlette.concurrency import run_in_threadpool
+
+from ..errors import ProjectError
+from ..predict import champion_uri
+from ..schema import Schema, load_schema
+from ..settings import load_params
+from . import model_source
+from .observability import RequestMiddleware, ServiceMetrics
+from .prediction_log import PredictionLog
+from .predictors import Predictions, Predictor, build_predictor
+from .schemas import (
+    InvocationsRequest,
+    batch_model,
+    batch_response_model,
+    prediction_model,
+    record_model,
+    single_response_model,
+)
+from .settings import ServiceSettings
+
+log = logging.getLogger("service")
+
+
+class ServiceState:
+    """What the lifespan loaded: the predictor, or why there is none."""
+
+    def __init__(self) -> None:
+        self.predictor: Predictor | None = None
+        self.metadata: dict[str, Any] = {}
+        self.error: str | None = "model is loading"
+
+    def load(self, model_uri: str, schema: Schema, backend: str) -> None:
+        try:
+            loaded = model_source.load(model_uri)
+            predictor = build_predictor(loaded.model, schema, backend, loaded.example)
+            if loaded.example:
+                predictor.predict(loaded.example)  # warm up before reporting ready
+        except (ProjectError, ValueError, OSError) as error:
+            self.error = f"model {model_uri} not loaded: {error}"
+            log.error(self.error)
+            return
+        self.predictor, self.error = predictor, None
+        self.metadata = {**loaded.metadata, "backend": predictor.backend}
+        log.info("model ready", extra={"fields": self.metadata})
+
+    def ready(self) -> Predictor:
+        if self.predictor is None:
+            raise HTTPException(503, detail=self.error)
+        return self.predictor
+
+
+async def _predict(predictor: Predictor, records: list[dict]) -> Predictions:
+    # ONNX answers in microseconds: run inline. scikit-learn can take
+    # milliseconds: keep the event loop free for other requests.
+    if predictor.backend == "onnx":
+        return predictor.predict(records)
+    return await run_in_threadpool(predictor.predict, records)
+
+
+def create_app(
+    settings: ServiceSettings | None = None, schema: Schema | None = None
+) -> FastAPI:
+    settings = settings or ServiceSettings.from_env()
+    schema = schema or load_schema()
+    model_uri = settings.model_uri or champion_uri(load_params().registry.model_name)
+    state = ServiceState()
+    metrics = ServiceMetrics()
+    prediction_log = (
+        PredictionLog(
+            settings.prediction_log_dir,
+            settings.prediction_log_queue,
+            on_drop=metrics.dropped_logs.inc,
+        )
+        if settings.prediction_log_dir
+        else None
+    )
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        state.load(model_uri, schema, settings.backend)
+        if state.predictor is not None:
+            meta = state.metadata
+            metrics.model_info.labels(
+                meta.get("name", ""), meta.get("version", ""), meta["backend"]
+            ).set(1)
+        if prediction_log:
+            prediction_log.start()
+        yield
+        if prediction_log:
+            prediction_log.close()  # every queued prediction reaches the log
+
+    Record = record_model(schema)
+    Batch = batch_model(Record, settings.max_batch_size)
+    Prediction = prediction_model(schema)
+    SinglePrediction = single_response_model(Prediction)
+    BatchPrediction = batch_response_model(Prediction)
+    records_adapter = TypeAdapter(list[Record])
+
+    app = FastAPI(
+        title=schema.target.name.replace("_", " ").capitalize() + " model service",
+        description="Predictions from the registered model; inputs follow schema.yaml.",
+        lifespan=lifespan,
+    )
+    app.add_middleware(
+        RequestMiddleware, metrics=metrics, max_body_bytes=settings.max_body_bytes
+    )
+
+    api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False)
+
+    def require_api_key(key: Annotated[str | None, Security(api_key_header)]) -> None:
+        if settings.api_key and not (
+            key and secrets.compare_digest(key.encode(), settings.api_key.encode())
+        ):
+            raise HTTPException(401, detail="missing or wrong X-API-Key header")
+
+    guarded = [Depends(require_api_key)]
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, error: RequestValidationError):
+        # Location, message and type only: echoing the input back could be
+        # large, and NaN or Infinity inputs cannot be written as JSON.
+        detail = [
+            {"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]}
+            for e in error.errors()
+        ]
+        return JSONResponse({"detail": detail}, status_code=422)
+
+    @app.exception_handler(Exception)
+    async def unexpected_error(request: Request, error: Exception) -> JSONResponse:
+        request_id = request.scope.get("state", {}).get("request_id")
+        log.exception("unhandled error", extra={"fields": {"request_id": request_id}})
+        body = {"detail": "internal error", "request_id": request_id}
+        return JSONResponse(body, status_code=500)
+
+    def respond(request: Request, rows: list[dict], result: Predictions) -> list[dict]:
+        """Response items for the rows; queue them for the prediction log."""
+        items: list[dict] = [{"prediction": label} for label in result.labels]
+        if result.probabilities is not None:
+            for item, probabilities in zip(items, result.probabilities, strict=True):
+                item["probabilities"] = probabilities
+        if prediction_log:
+            prediction_log.submit(
+                request.state.request_id, state.metadata.get("version", ""), rows, items
+            )
+        metrics.observe_predictions(result.labels, schema.is_classification)
+        return items
+
+    @app.post("/predict", response_model=SinglePrediction, dependencies=guarded)
+    async def predict(record: Record, request: Request) -> dict:
+        """Predict one record."""
+        rows = [record.model_dump()]
+        result = await _predict(state.ready(), rows)
+        item = respond(request, rows, result)[0]
+        return {**item, "model_version": str(state.metadata.get("version", ""))}
+
+    @app.post("/predict/batch", response_model=BatchPrediction, dependencies=guarded)
+    async def predict_batch(batch: Batch, request: Request) -> dict:
+        """Predict up to SERVE_MAX_BATCH_SIZE records at once."""
+        rows = [record.model_dump() for record in batch.records]
+        result = await _predict(state.ready(), rows)
+        predictions = respond(request, rows, result)
+        return {
+            "model_version": str(state.metadata.get("version", "")),
+            "predictions": predictions,
+        }
+
+    @app.post("/invocations", dependencies=guarded)
+    async def invocations(body: InvocationsRequest, request: Request) -> dict:
+        """MLflow scoring-server compatible: dataframe_split, dataframe_records,
+        instances or inputs; answers {"predictions": [...]}."""
+        try:
+            raw = body.records()
+        except ValueError as error:
+            raise RequestValidationError(
+                [
+                    {
+                        "type": "value_error",
+                        "loc": ("body",),
+                        "msg": str(error),
+                        "input": None,
+                    }
+                ]
+            ) from None
+        if not raw:
+            raise RequestValidationError(
+                [
+                    {
+                        "type": "too_short",
+                        "loc": ("body",),
+                        "msg": "no records",
+                        "input": None,
+                    }
+                ]
+            )
+        if len(raw) > settings.max_batch_size:
+            raise RequestValidationError(
+                [
+                    {
+                        "type": "too_long",
+                        "loc": ("body",),
+                        "msg": f"at most {settings.max_batch_size} records per request",
+                        "input": None,
+                    }
+                ]
+            )
+        try:
+            rows = [
+                record.model_dump() for record in records_adapter.validate_python(raw)
+            ]
+        except ValidationError as error:
+            raise RequestValidationError(
+                [{**e, "loc": ("body", "records", *e["loc"])} for e in error.errors()]
+            ) from None
+        result = await _predict(state.ready(), rows)
+        items = respond(request, rows, result)
+        return {"predictions": [item["prediction"] for item in items]}
+
+    @app.get("/health")
+    async def health() -> dict:
+        """Liveness: the process answers."""
+        return {"status": "ok"}
+
+    @app.get("/ready")
+    async def ready() -> dict:
+        """Readiness: the model is loaded and warmed up (503 otherwise)."""
+        state.ready()
+        return {"status": "ready", "model_version": state.metadata.get("version")}
+
+    @app.get("/metadata")
+    async def metadata() -> dict:
+        """The model being served, its metrics and the input schema."""
+        state.ready()
+        return {**state.metadata, "schema": schema.model_dump(exclude_none=True)}
+
+    @app.get("/metrics", include_in_schema=False)
+    async def prometheus_metrics() -> Response:
+        return Response(
+            generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST
+        )
+
+    return app

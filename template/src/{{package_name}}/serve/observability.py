@@ -1,0 +1,210 @@
+"""Structured JSON logs, Prometheus metrics, and the request middleware that
+feeds both (request id, body size limit, content type, timing)."""
+
+import json
+import logging
+import sys
+import time
+import uuid
+from datetime import UTC, datetime
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+log = logging.getLogger("service")
+
+LATENCY_BUCKETS = (
+    0.0005,
+    0.001,
+    0.0025,
+    0.005,
+    0.01,
+    0.025,
+    0.05,
+    0.1,
+    0.25,
+    0.5,
+    1,
+    2.5,
+)
+JSON_BODY_METHODS = {b"POST", b"PUT", b"PATCH"}
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line; extra fields come from `extra={"fields": {...}}`."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+            **getattr(record, "fields", {}),
+        }
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry, default=str)
+
+
+def configure_logging(level: str = "INFO") -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JsonFormatter())
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+
+
+class ServiceMetrics:
+    """The service's metrics, in a registry of its own (one per app)."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.requests = Counter(
+            "http_requests_total",
+            "HTTP requests by endpoint, method and status",
+            ["endpoint", "method", "status"],
+            registry=self.registry,
+        )
+        self.latency = Histogram(
+            "http_request_duration_seconds",
+            "HTTP request latency by endpoint",
+            ["endpoint"],
+            buckets=LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+        self.predictions = Counter(
+            "predictions_total",
+            "Predicted rows by predicted class ('value' for regression)",
+            ["prediction"],
+            registry=self.registry,
+        )
+        self.prediction_values = Histogram(
+            "prediction_value",
+            "Distribution of regression predictions",
+            buckets=(0, 1e3, 1e4, 5e4, 1e5, 2e5, 5e5, 1e6, 5e6),
+            registry=self.registry,
+        )
+        self.dropped_logs = Counter(
+            "prediction_log_dropped_total",
+            "Prediction log records dropped (queue full or write error)",
+            registry=self.registry,
+        )
+        self.model_info = Gauge(
+            "model_info",
+            "The model being served (value 1)",
+            ["name", "version", "backend"],
+            registry=self.registry,
+        )
+
+    def observe_predictions(self, labels: list, classification: bool) -> None:
+        if classification:
+            for label in labels:
+                self.predictions.labels(str(label)).inc()
+            return
+        self.predictions.labels("value").inc(len(labels))
+        for value in labels:
+            self.prediction_values.observe(value)
+
+
+async def _send_json(send, status: int, body: dict, request_id: str) -> None:
+    payload = json.dumps(body).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(payload)).encode()),
+                (b"x-request-id", request_id.encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": payload})
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+class RequestMiddleware:
+    """Pure ASGI (no per-request task or body copy): gives each request an id,
+    refuses oversized or non-JSON bodies, and records metrics and an access log."""
+
+    def __init__(self, app, metrics: ServiceMetrics, max_body_bytes: int):
+        self.app, self.metrics, self.max_body_bytes = app, metrics, max_body_bytes
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        started = time.perf_counter()
+        headers = dict(scope["headers"])
+        request_id = headers.get(b"x-request-id", b"").decode("latin-1")[:64]
+        request_id = request_id or uuid.uuid4().hex
+        scope.setdefault("state", {})["request_id"] = request_id
+        status = 500
+        response_started = False
+
+        async def send_with_id(message):
+            nonlocal status, response_started
+            if message["type"] == "http.response.start":
+                status, response_started = message["status"], True
+                message["headers"] = [
+                    *message.get("headers", []),
+                    (b"x-request-id", request_id.encode()),
+                ]
+            await send(message)
+
+        received = 0
+
+        async def limited_receive():
+            nonlocal received
+            message = await receive()
+            received += len(message.get("body", b""))
+            if received > self.max_body_bytes:
+                raise _BodyTooLarge
+            return message
+
+        refusal = self._refusal(scope["method"].encode(), headers)
+        try:
+            if refusal:
+                await _send_json(send_with_id, *refusal, request_id)
+            else:
+                await self.app(scope, limited_receive, send_with_id)
+        except _BodyTooLarge:
+            if not response_started:
+                await _send_json(send_with_id, *self._too_large(), request_id)
+        finally:
+            self._record(scope, status, started, request_id)
+
+    def _too_large(self) -> tuple[int, dict]:
+        return 413, {"detail": f"request body larger than {self.max_body_bytes} bytes"}
+
+    def _refusal(self, method: bytes, headers: dict) -> tuple[int, dict] | None:
+        if method not in JSON_BODY_METHODS:
+            return None
+        length = headers.get(b"content-length")
+        if length and length.isdigit() and int(length) > self.max_body_bytes:
+            return self._too_large()
+        content_type = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
+        if content_type != b"application/json":
+            return 415, {"detail": "send JSON (Content-Type: application/json)"}
+        return None
+
+    def _record(self, scope, status: int, started: float, request_id: str) -> None:
+        elapsed = time.perf_counter() - started
+        route = scope.get("route")
+        endpoint = getattr(route, "path", "unmatched")
+        self.metrics.requests.labels(endpoint, scope["method"], str(status)).inc()
+        self.metrics.latency.labels(endpoint).observe(elapsed)
+        if endpoint != "/metrics":
+            log.info(
+                "request",
+                extra={
+                    "fields": {
+                        "request_id": request_id,
+                        "method": scope["method"],
+                        "path": scope["path"],
+                        "status": status,
+                        "duration_ms": round(elapsed * 1000, 3),
+                    }
+                },
+            )
