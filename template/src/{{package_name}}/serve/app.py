@@ -23,9 +23,10 @@ from .observability import RequestMiddleware, ServiceMetrics
 from .prediction_log import PredictionLog
 from .predictors import Predictions, Predictor, build_predictor
 from .schemas import (
-    InvocationsRequest,
     batch_model,
     batch_response_model,
+    invocation_rows,
+    invocations_model,
     prediction_model,
     record_model,
     single_response_model,
@@ -109,6 +110,7 @@ def create_app(
     SinglePrediction = single_response_model(Prediction)
     BatchPrediction = batch_response_model(Prediction)
     records_adapter = TypeAdapter(list[Record])
+    Invocations = invocations_model(Record, settings.max_batch_size)
 
     app = FastAPI(
         title=schema.target.name.replace("_", " ").capitalize() + " model service",
@@ -116,7 +118,10 @@ def create_app(
         lifespan=lifespan,
     )
     app.add_middleware(
-        RequestMiddleware, metrics=metrics, max_body_bytes=settings.max_body_bytes
+        RequestMiddleware,
+        metrics=metrics,
+        max_body_bytes=settings.max_body_bytes,
+        json_paths={"/predict", "/predict/batch", "/invocations"},
     )
 
     api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False)
@@ -127,7 +132,19 @@ def create_app(
         ):
             raise HTTPException(401, detail="missing or wrong X-API-Key header")
 
-    guarded = [Depends(require_api_key)]
+    # Declared only when a key is set, so the OpenAPI document tells the truth.
+    guarded = [Depends(require_api_key)] if settings.api_key else []
+    errors = {
+        code: {"description": text}
+        for code, text in {
+            400: "body is not valid JSON text",
+            **({401: "missing or wrong X-API-Key"} if settings.api_key else {}),
+            413: "body larger than SERVE_MAX_BODY_BYTES",
+            415: "body is not JSON",
+            503: "model not loaded",
+        }.items()
+    }
+    not_ready = {503: {"description": "model not loaded"}}
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, error: RequestValidationError):
@@ -159,7 +176,12 @@ def create_app(
         metrics.observe_predictions(result.labels, schema.is_classification)
         return items
 
-    @app.post("/predict", response_model=SinglePrediction, dependencies=guarded)
+    @app.post(
+        "/predict",
+        response_model=SinglePrediction,
+        dependencies=guarded,
+        responses=errors,
+    )
     async def predict(record: Record, request: Request) -> dict:
         """Predict one record."""
         rows = [record.model_dump()]
@@ -167,7 +189,12 @@ def create_app(
         item = respond(request, rows, result)[0]
         return {**item, "model_version": str(state.metadata.get("version", ""))}
 
-    @app.post("/predict/batch", response_model=BatchPrediction, dependencies=guarded)
+    @app.post(
+        "/predict/batch",
+        response_model=BatchPrediction,
+        dependencies=guarded,
+        responses=errors,
+    )
     async def predict_batch(batch: Batch, request: Request) -> dict:
         """Predict up to SERVE_MAX_BATCH_SIZE records at once."""
         rows = [record.model_dump() for record in batch.records]
@@ -178,52 +205,21 @@ def create_app(
             "predictions": predictions,
         }
 
-    @app.post("/invocations", dependencies=guarded)
-    async def invocations(body: InvocationsRequest, request: Request) -> dict:
+    @app.post("/invocations", dependencies=guarded, responses=errors)
+    async def invocations(body: Invocations, request: Request) -> dict:
         """MLflow scoring-server compatible: dataframe_split, dataframe_records,
         instances or inputs; answers {"predictions": [...]}."""
         try:
-            raw = body.records()
-        except ValueError as error:
-            raise RequestValidationError(
-                [
-                    {
-                        "type": "value_error",
-                        "loc": ("body",),
-                        "msg": str(error),
-                        "input": None,
-                    }
-                ]
-            ) from None
-        if not raw:
-            raise RequestValidationError(
-                [
-                    {
-                        "type": "too_short",
-                        "loc": ("body",),
-                        "msg": "no records",
-                        "input": None,
-                    }
-                ]
-            )
-        if len(raw) > settings.max_batch_size:
-            raise RequestValidationError(
-                [
-                    {
-                        "type": "too_long",
-                        "loc": ("body",),
-                        "msg": f"at most {settings.max_batch_size} records per request",
-                        "input": None,
-                    }
-                ]
-            )
-        try:
-            rows = [
-                record.model_dump() for record in records_adapter.validate_python(raw)
-            ]
+            rows, unchecked = invocation_rows(body)
+            if unchecked:
+                rows = [r.model_dump() for r in records_adapter.validate_python(rows)]
         except ValidationError as error:
             raise RequestValidationError(
                 [{**e, "loc": ("body", "records", *e["loc"])} for e in error.errors()]
+            ) from None
+        except ValueError as error:
+            raise RequestValidationError(
+                [{"type": "value_error", "loc": ("body",), "msg": str(error)}]
             ) from None
         result = await _predict(state.ready(), rows)
         items = respond(request, rows, result)
@@ -234,13 +230,13 @@ def create_app(
         """Liveness: the process answers."""
         return {"status": "ok"}
 
-    @app.get("/ready")
+    @app.get("/ready", responses=not_ready)
     async def ready() -> dict:
         """Readiness: the model is loaded and warmed up (503 otherwise)."""
         state.ready()
         return {"status": "ready", "model_version": state.metadata.get("version")}
 
-    @app.get("/metadata")
+    @app.get("/metadata", responses=not_ready)
     async def metadata() -> dict:
         """The model being served, its metrics and the input schema."""
         state.ready()

@@ -26,7 +26,6 @@ LATENCY_BUCKETS = (
     1,
     2.5,
 )
-JSON_BODY_METHODS = {b"POST", b"PUT", b"PATCH"}
 
 
 class JsonFormatter(logging.Formatter):
@@ -129,8 +128,11 @@ class RequestMiddleware:
     """Pure ASGI (no per-request task or body copy): gives each request an id,
     refuses oversized or non-JSON bodies, and records metrics and an access log."""
 
-    def __init__(self, app, metrics: ServiceMetrics, max_body_bytes: int):
+    def __init__(
+        self, app, metrics: ServiceMetrics, max_body_bytes: int, json_paths: set[str]
+    ):
         self.app, self.metrics, self.max_body_bytes = app, metrics, max_body_bytes
+        self.json_paths = json_paths  # POST endpoints that take a JSON body
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
@@ -163,7 +165,9 @@ class RequestMiddleware:
                 raise _BodyTooLarge
             return message
 
-        refusal = self._refusal(scope["method"].encode(), headers)
+        refusal = None
+        if scope["method"] == "POST" and scope["path"] in self.json_paths:
+            refusal = self._refusal(headers)
         try:
             if refusal:
                 await _send_json(send_with_id, *refusal, request_id)
@@ -178,9 +182,7 @@ class RequestMiddleware:
     def _too_large(self) -> tuple[int, dict]:
         return 413, {"detail": f"request body larger than {self.max_body_bytes} bytes"}
 
-    def _refusal(self, method: bytes, headers: dict) -> tuple[int, dict] | None:
-        if method not in JSON_BODY_METHODS:
-            return None
+    def _refusal(self, headers: dict) -> tuple[int, dict] | None:
         length = headers.get(b"content-length")
         if length and length.isdigit() and int(length) > self.max_body_bytes:
             return self._too_large()

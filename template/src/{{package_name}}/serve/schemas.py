@@ -4,7 +4,7 @@ Types, ranges, categories and required fields all come from the schema, so a
 bad request gets a 422 naming each field and problem before the model runs.
 """
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, create_model
 
@@ -17,10 +17,10 @@ class _Strict(BaseModel):
 
 def _annotation(feature: Feature) -> Any:
     if feature.type == "numeric":
-        # allow_inf_nan=False: NaN and Infinity are rejected, not predicted on.
-        return Annotated[
-            float, Field(ge=feature.min, le=feature.max, allow_inf_nan=False)
-        ]
+        # Numbers only (strict: no "12" strings, no true/false); NaN and
+        # Infinity are rejected, not predicted on.
+        limits = Field(ge=feature.min, le=feature.max, allow_inf_nan=False, strict=True)
+        return Annotated[float, limits]
     if feature.type == "categorical":
         return Literal[tuple(feature.categories)]
     return StrictBool
@@ -77,47 +77,61 @@ def single_response_model(prediction: type[BaseModel]) -> type[BaseModel]:
     )
 
 
-class DataframeSplit(_Strict):
-    columns: list[str]
-    data: list[list[Any]]
-    index: list[Any] | None = None
+def invocations_model(record: type[BaseModel], max_batch_size: int) -> Any:
+    """The JSON formats of MLflow's scoring server (`mlflow models serve`):
+    exactly one of dataframe_split, dataframe_records, instances or inputs."""
+    batch = Field(min_length=1, max_length=max_batch_size)
+    rows = Annotated[list[record], batch]
+    params = (dict[str, Any] | None, None)
+    split = create_model(
+        "DataframeSplit",
+        __base__=_Strict,
+        columns=(list[str], ...),
+        data=(Annotated[list[list[Any]], batch], ...),
+        index=(list[Any] | None, None),
+    )
+    formats = [
+        create_model(
+            "SplitRequest",
+            __base__=_Strict,
+            dataframe_split=(split, ...),
+            params=params,
+        ),
+        create_model(
+            "RecordsRequest",
+            __base__=_Strict,
+            dataframe_records=(rows, ...),
+            params=params,
+        ),
+        create_model(
+            "InstancesRequest", __base__=_Strict, instances=(rows, ...), params=params
+        ),
+        create_model(
+            "InputsRequest",
+            __base__=_Strict,
+            inputs=(rows | dict[str, Annotated[list[Any], batch]], ...),
+            params=params,
+        ),
+    ]
+    return Union[tuple(formats)]  # noqa: UP007 - a Union built at run time
 
 
-class InvocationsRequest(_Strict):
-    """The JSON formats of MLflow's scoring server (`mlflow models serve`)."""
-
-    dataframe_split: DataframeSplit | None = None
-    dataframe_records: list[dict[str, Any]] | None = None
-    instances: list[dict[str, Any]] | None = None
-    inputs: list[dict[str, Any]] | dict[str, list[Any]] | None = None
-    params: dict[str, Any] | None = None
-
-    def records(self) -> list[dict[str, Any]]:
-        given = [
-            name
-            for name in ("dataframe_split", "dataframe_records", "instances", "inputs")
-            if getattr(self, name) is not None
-        ]
-        if len(given) != 1:
-            raise ValueError(
-                "give exactly one of dataframe_split, dataframe_records, instances, "
-                f"inputs (got {given or 'none'})"
-            )
-        if self.dataframe_split is not None:
-            split = self.dataframe_split
-            if any(len(row) != len(split.columns) for row in split.data):
-                raise ValueError(
-                    "dataframe_split: every row needs one value per column"
-                )
-            return [dict(zip(split.columns, row, strict=True)) for row in split.data]
-        if isinstance(self.inputs, dict):
-            columns = self.inputs
-            lengths = {len(values) for values in columns.values()}
-            if len(lengths) > 1:
-                raise ValueError("inputs: every column needs the same number of values")
-            count = lengths.pop() if lengths else 0
-            return [
-                {name: values[i] for name, values in columns.items()}
-                for i in range(count)
-            ]
-        return self.dataframe_records or self.instances or self.inputs or []
+def invocation_rows(body: BaseModel) -> tuple[list[dict], bool]:
+    """The request's rows, and whether they still need validating as records
+    (the column-oriented formats cannot be typed per field in the schema)."""
+    if hasattr(body, "dataframe_split"):
+        split = body.dataframe_split
+        if any(len(row) != len(split.columns) for row in split.data):
+            raise ValueError("dataframe_split: every row needs one value per column")
+        return [dict(zip(split.columns, row, strict=True)) for row in split.data], True
+    given = getattr(body, "dataframe_records", None) or getattr(body, "instances", None)
+    given = given or body.inputs
+    if isinstance(given, dict):
+        if len({len(values) for values in given.values()}) > 1:
+            raise ValueError("inputs: every column needs the same number of values")
+        columns = list(given)
+        return [
+            dict(zip(columns, values, strict=True))
+            for values in zip(*given.values(), strict=True)
+        ], True
+    return [row.model_dump() for row in given], False
