@@ -14,11 +14,11 @@ demo: $(ENV)
 
 ## test: the whole test suite (render matrix and deep runs), in parallel
 test: $(ENV)
-	.venv/bin/python -m pytest -n $(PYTEST_WORKERS) -p no:cacheprovider
+	.venv/bin/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup -p no:cacheprovider
 
 ## test-fast: only the cheap checks (no generated environments)
 test-fast: $(ENV)
-	.venv/bin/python -m pytest -n $(PYTEST_WORKERS) -m "not slow"
+	.venv/bin/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup -m "not slow"
 
 ## lint: ruff on the template repository (generated projects are linted by the tests)
 lint: $(ENV)

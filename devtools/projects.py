@@ -4,11 +4,15 @@ import glob
 import json
 import os
 import shutil
+import signal
+import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import copier
+import httpx
 
 TEMPLATE_ROOT = Path(__file__).resolve().parents[1]
 TASKS = ["binary_classification", "multiclass_classification", "regression"]
@@ -68,11 +72,20 @@ def project_env() -> dict[str, str]:
 
 
 def run(
-    command: list[str], cwd: Path, timeout: int = 900, check: bool = True
+    command: list[str],
+    cwd: Path,
+    timeout: int = 900,
+    check: bool = True,
+    env: dict[str, str] | None = None,
 ) -> subprocess.CompletedProcess:
     """Run a command, failing with its full output when it fails."""
     result = subprocess.run(
-        command, cwd=cwd, env=project_env(), capture_output=True, text=True, timeout=timeout
+        command,
+        cwd=cwd,
+        env={**project_env(), **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
     )
     if check and result.returncode != 0:
         raise AssertionError(
@@ -102,3 +115,62 @@ def project_facts(project: Path) -> dict:
     script = Path(__file__).with_name("project_facts.py")
     output = in_project(project, "python", str(script)).stdout
     return json.loads(output.strip().splitlines()[-1])
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def start_service(project: Path, slug: str, port: int, env: dict[str, str] | None = None):
+    """Start the project's service with uvicorn on 127.0.0.1, as its CLI does."""
+    log = open(project / f"service-{port}.log", "w")  # noqa: SIM115 - closed by stop_service
+    process = subprocess.Popen(
+        [
+            str(project / ".venv" / "bin" / slug),
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ],
+        cwd=project,
+        env={**project_env(), **(env or {})},
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    process.log_file = log
+    return process
+
+
+def wait_until_ready(process, port: int, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"service exited with {process.returncode}: {_log_text(process)}")
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/ready", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.3)
+    raise AssertionError(f"service not ready after {timeout}s: {_log_text(process)}")
+
+
+def stop_service(process, timeout: float = 60) -> int:
+    """SIGTERM, as Kubernetes and Docker stop a container; returns the exit code."""
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+    process.log_file.close()
+    return process.returncode
+
+
+def _log_text(process) -> str:
+    process.log_file.flush()
+    return Path(process.log_file.name).read_text()[-4000:]

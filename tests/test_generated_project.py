@@ -1,13 +1,34 @@
-"""Deep checks: a generated project installs, passes its own tests and runs its
-pipeline for real (dvc repro, MLflow store, registry), once per task."""
+"""Deep checks: a generated project installs, passes its own tests, runs its
+pipeline for real (dvc repro, MLflow store, registry) and serves its champion
+over HTTP, once per task. Tests of one task share one project (xdist group)."""
 
 import json
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 import pytest
 import yaml
 
-from devtools.projects import in_project, project_facts, render, sync
+from devtools.projects import (
+    DEFAULT_PYTHON,
+    find_python,
+    free_port,
+    in_project,
+    project_env,
+    project_facts,
+    render,
+    run,
+    start_service,
+    stop_service,
+    sync,
+    uv,
+    wait_until_ready,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -16,20 +37,33 @@ DEEP_CASES = {
     "multiclass_classification": "gradient_boosting",
     "regression": "linear",
 }
-
 CHANGED_HYPERPARAMETER = {
     "random_forest": {"n_estimators": 120},
     "gradient_boosting": {"max_iter": 150},
     "linear": {"alpha": 2.0},
 }
+STAGES = ("prepare", "validate", "train", "evaluate", "register")
 
 
-@pytest.fixture(scope="module", params=list(DEEP_CASES))
-def project(request, tmp_path_factory) -> Path:
+@dataclass
+class Deep:
+    path: Path
+    task: str
+    slug: str
+    first_repro: str
+
+
+@pytest.fixture(
+    scope="module",
+    params=[pytest.param(task, marks=pytest.mark.xdist_group(task)) for task in DEEP_CASES],
+)
+def deep(request, tmp_path_factory) -> Deep:
+    """Render, `uv sync` and `dvc repro` once per task."""
     task = request.param
-    project = render(tmp_path_factory.mktemp(task), task=task, model_family=DEEP_CASES[task])
-    sync(project)
-    return project
+    path = render(tmp_path_factory.mktemp(task), task=task, model_family=DEEP_CASES[task])
+    sync(path)
+    slug = yaml.safe_load((path / ".copier-answers.yml").read_text())["project_slug"]
+    return Deep(path, task, slug, repro(path))
 
 
 def repro(project: Path) -> str:
@@ -43,59 +77,232 @@ def edit_params(project: Path, change) -> None:
     path.write_text(yaml.safe_dump(params, sort_keys=False))
 
 
-def test_project_pipeline_end_to_end(project):
-    # 1. The project's own tests pass straight after generation.
-    tests = in_project(project, "pytest", "-q", "-p", "no:cacheprovider")
+def test_own_tests_pass(deep):
+    tests = in_project(deep.path, "pytest", "-q", "-p", "no:cacheprovider")
     assert " passed" in tests.stdout and "failed" not in tests.stdout
 
-    # 2. dvc repro runs every stage and leaves a champion in the registry.
-    first = repro(project)
-    for stage in ("prepare", "validate", "train", "evaluate", "register"):
-        assert f"Running stage '{stage}'" in first
-    facts = project_facts(project)
-    assert facts["aliases"] == {"champion": "1", "challenger": "1"}
-    assert len(facts["runs"]) == 1
-    run = facts["runs"][0]
-    task = yaml.safe_load((project / "schema.yaml").read_text())["task"]
-    assert run["params"]["model_family"] == DEEP_CASES[task]
-    assert facts["metric"] in run["metrics"]
-    assert {"git_commit", "data_sha256", "template_version"} <= set(run["tags"])
 
-    # 3. The champion beats a trivial baseline, recomputed independently.
-    lower_is_better = facts["metric"] == "rmse"
+def test_pipeline_trains_tracks_and_registers(deep):
+    for stage in STAGES:
+        assert f"Running stage '{stage}'" in deep.first_repro
+    facts = project_facts(deep.path)
+    assert facts["aliases"]["champion"] == "1"
+    run_facts = facts["runs"][0]
+    assert run_facts["params"]["model_family"] == DEEP_CASES[deep.task]
+    assert facts["metric"] in run_facts["metrics"]
+    assert {"git_commit", "data_sha256", "template_version"} <= set(run_facts["tags"])
+
+    # The champion beats a trivial baseline, both recomputed independently.
     champion, baseline = facts["champion_score"], facts["baseline_score"]
-    assert (champion < 0.9 * baseline) if lower_is_better else (champion > baseline + 0.05)
-    metrics = json.loads((project / "reports/metrics.json").read_text())
+    if facts["metric"] == "rmse":
+        assert champion < 0.9 * baseline
+    else:
+        assert champion > baseline + 0.05
+    metrics = json.loads((deep.path / "reports/metrics.json").read_text())
     assert metrics[facts["metric"]] == pytest.approx(champion, rel=1e-6)
 
-    # 4. Nothing changed: a second repro runs nothing.
-    second = repro(project)
+
+def test_repro_is_incremental_and_the_gate_decides(deep):
+    second = repro(deep.path)
     assert "Running stage" not in second
     assert "Data and pipelines are up to date" in second
 
-    # 5. A changed parameter retrains; an unreachable gate keeps the champion.
-    family = run["params"]["model_family"]
+    family = DEEP_CASES[deep.task]
+    versions = project_facts(deep.path)["versions"]
 
     def retrain_behind_an_unreachable_gate(params: dict) -> None:
         params["model"][family].update(CHANGED_HYPERPARAMETER[family])
-        params["register"]["gate"]["min_improvement"] = 1e9
+        params["register"]["gate"]["min_improvement"] = 1e12
 
-    edit_params(project, retrain_behind_an_unreachable_gate)
-    third = repro(project)
+    edit_params(deep.path, retrain_behind_an_unreachable_gate)
+    third = repro(deep.path)
     assert "Running stage 'train'" in third and "Running stage 'register'" in third
     assert "Running stage 'prepare'" not in third
-    facts = project_facts(project)
-    assert facts["aliases"] == {"champion": "1", "challenger": "2"}
+    facts = project_facts(deep.path)
+    champion = facts["aliases"]["champion"]
+    assert facts["aliases"]["challenger"] == str(len(versions) + 1) != champion
 
-    # 6. A gate any model passes promotes the next version.
-    edit_params(project, lambda p: p["register"]["gate"].update(min_improvement=-1e9))
-    fourth = repro(project)
+    # A gate any model passes: only register re-runs, and promotes.
+    edit_params(deep.path, lambda p: p["register"]["gate"].update(min_improvement=-1e12))
+    fourth = repro(deep.path)
     assert "Running stage 'train'" not in fourth and "Running stage 'register'" in fourth
-    facts = project_facts(project)
-    assert facts["aliases"] == {"champion": "3", "challenger": "3"}
-    assert facts["versions"] == [1, 2, 3]
+    facts = project_facts(deep.path)
+    newest = str(len(versions) + 2)
+    assert facts["aliases"] == {"champion": newest, "challenger": newest}
 
-    # 7. Rollback from the CLI returns to the champion that v3 replaced.
-    slug = yaml.safe_load((project / ".copier-answers.yml").read_text())["project_slug"]
-    assert "rolled back to v1" in in_project(project, slug, "rollback").stdout
-    assert project_facts(project)["aliases"]["champion"] == "1"
+    # Rollback from the CLI returns to the champion the newest one replaced.
+    rolled = in_project(deep.path, deep.slug, "rollback").stdout
+    assert f"rolled back to v{champion}" in rolled
+    assert project_facts(deep.path)["aliases"]["champion"] == champion
+
+
+def sample_records(deep: Deep, count: int) -> list[dict]:
+    script = (
+        "import json, yaml, importlib; "
+        "a = yaml.safe_load(open('.copier-answers.yml')); "
+        "t = yaml.safe_load(open('schema.yaml'))['target']['name']; "
+        "m = importlib.import_module(a['package_name'] + '.sample_data'); "
+        f"print(m.generate({count}, seed=123).drop(columns=[t]).to_json(orient='records'))"
+    )
+    return json.loads(in_project(deep.path, "python", "-c", script).stdout)
+
+
+def in_process(deep: Deep, records: list[dict]) -> dict:
+    path = deep.path / "records.json"
+    path.write_text(json.dumps(records))
+    script = Path(__file__).parents[1] / "devtools" / "predict_in_process.py"
+    return json.loads(in_project(deep.path, "python", str(script), str(path)).stdout)
+
+
+def assert_same_predictions(served: list, expected: dict, classification: bool) -> None:
+    labels = [item["prediction"] for item in served]
+    if not classification:
+        assert labels == pytest.approx(expected["labels"], rel=1e-4)
+        return
+    agree = sum(a == b for a, b in zip(labels, expected["labels"], strict=True))
+    assert agree / len(labels) >= 0.98
+    for item, row in zip(served, expected["probabilities"], strict=True):
+        got = [item["probabilities"][name] for name in expected["classes"]]
+        assert got == pytest.approx(row, abs=0.05)
+
+
+def test_service_over_http(deep):
+    records = sample_records(deep, 60)
+    classification = deep.task != "regression"
+    port = free_port()
+    log_dir = deep.path / "logs" / f"predictions-{port}"
+    env = {"SERVE_PREDICTION_LOG_DIR": str(log_dir), "SERVE_MAX_BATCH_SIZE": "100"}
+    service = start_service(deep.path, deep.slug, port, env)
+    try:
+        wait_until_ready(service, port)
+        base = f"http://127.0.0.1:{port}"
+        client = httpx.Client(base_url=base, timeout=30)
+        served = 0
+
+        champion = project_facts(deep.path)["aliases"]["champion"]
+        metadata = client.get("/metadata").json()
+        assert metadata["version"] == champion and metadata["alias"] == "champion"
+        assert metadata["backend"] in {"onnx", "sklearn"}
+        assert client.get("/health").json() == {"status": "ok"}
+
+        expected = in_process(deep, records)
+        singles = [client.post("/predict", json=r).json() for r in records[:10]]
+        served += 10
+        assert_same_predictions(singles, _slice(expected, 10), classification)
+        batch = client.post("/predict/batch", json={"records": records})
+        served += len(records)
+        assert batch.status_code == 200, batch.text
+        assert_same_predictions(batch.json()["predictions"], expected, classification)
+        invocations = client.post("/invocations", json={"dataframe_records": records})
+        served += len(records)
+        assert invocations.json()["predictions"] == [
+            p["prediction"] for p in batch.json()["predictions"]
+        ]
+
+        bad = {**records[0], "surprise": 1}
+        assert client.post("/predict", json=bad).status_code == 422
+        assert client.post("/predict", content=b"{", headers=_json).status_code == 422
+        too_many = client.post("/predict/batch", json={"records": records * 2})
+        assert too_many.status_code == 422
+        assert client.get("/health").status_code == 200
+
+        metrics = client.get("/metrics").text
+        assert 'endpoint="/predict",method="POST",status="200"' in metrics
+
+        fuzz(base)
+    finally:
+        exit_code = stop_service(service)
+    assert exit_code == 0, "the service did not stop cleanly on SIGTERM"
+    logged = [line for path in log_dir.glob("*.jsonl") for line in path.read_text().splitlines()]
+    # Fuzzing also predicts: count only what this test sent before it.
+    assert len(logged) >= served
+    assert json.loads(logged[0])["model_version"] == champion
+
+
+_json = {"content-type": "application/json"}
+
+
+def _slice(expected: dict, count: int) -> dict:
+    return {
+        k: v[:count] if isinstance(v, list) and k != "classes" else v for k, v in expected.items()
+    }
+
+
+def fuzz(schema: str) -> None:
+    # /invocations accepts column-oriented formats whose row lengths JSON
+    # Schema cannot express: there, positive-data acceptance is not checked.
+    command = [str(Path(sys.executable).with_name("schemathesis")), "run", schema]
+    options = ["--checks", "all", "--max-examples", "25", "--workers", "1", "--seed", "1"]
+    run([*command, *options, "--exclude-path", "/invocations"], Path.cwd())
+    invocations = ["--include-path", "/invocations"]
+    run(
+        [*command, *options, *invocations, "--exclude-checks", "positive_data_acceptance"],
+        Path.cwd(),
+    )
+
+
+def dockerfile_instructions(dockerfile: Path) -> list[tuple[str, str]]:
+    """(INSTRUCTION, arguments) pairs, with continuation lines joined."""
+    text = dockerfile.read_text().replace("\\\n", " ")
+    instructions = []
+    for line in text.splitlines():
+        line = line.strip()
+        if line and not line.startswith("#"):
+            keyword, _, arguments = line.partition(" ")
+            instructions.append((keyword.upper(), arguments.strip()))
+    return instructions
+
+
+def test_image_entry_command_runs_in_an_environment_built_like_the_image(deep, tmp_path):
+    """No Docker engine here: build the environment with the Dockerfile's own uv
+    commands and files, then run its CMD and HEALTHCHECK against the exported model."""
+    instructions = dockerfile_instructions(deep.path / "Dockerfile")
+    final_stage = instructions[max(i for i, (k, _) in enumerate(instructions) if k == "FROM") :]
+    syncs = [
+        args.removeprefix("uv ").split() for k, args in instructions if args.startswith("uv sync")
+    ]
+    assert syncs == [
+        ["sync", "--no-dev", "--no-install-project"],
+        ["sync", "--no-dev", "--no-editable"],
+    ]
+
+    # The build context, as .dockerignore lets it through.
+    source = tmp_path / "src"
+    source.mkdir()
+    for name in ("pyproject.toml", "uv.lock", "README.md", "src"):
+        copy = shutil.copytree if (deep.path / name).is_dir() else shutil.copy
+        copy(deep.path / name, source / name)
+    venv = tmp_path / "app" / ".venv"
+    uv_env = {"UV_PROJECT_ENVIRONMENT": str(venv)}
+    python = find_python(DEFAULT_PYTHON)
+    for arguments in syncs:
+        run([uv(), *arguments, *(["--python", python] if python else [])], source, env=uv_env)
+    assert not (venv / "bin" / "dvc").exists(), "dev dependencies leaked into the image"
+
+    app = tmp_path / "app"
+    for name in ("schema.yaml", "params.yaml"):
+        shutil.copy(deep.path / name, app / name)
+    in_project(deep.path, deep.slug, "export-model", "--output", str(app / "model"))
+
+    env = {}
+    for keyword, arguments in final_stage:
+        if keyword == "ENV":
+            for assignment in arguments.split():
+                name, _, value = assignment.partition("=")
+                env[name] = value.replace("/app", str(app)).replace("$PATH", os.environ["PATH"])
+    port = free_port()
+    command = json.loads(next(args for k, args in final_stage if k == "CMD"))
+    command = [c.replace("0.0.0.0", "127.0.0.1").replace("8000", str(port)) for c in command]
+    service = subprocess.Popen(command, cwd=app, env={**project_env(), **env})
+    try:
+        wait_until_ready(service, port)
+        healthcheck = next(args for k, args in final_stage if k == "HEALTHCHECK")
+        probe = json.loads(healthcheck.split(" CMD ", 1)[1].replace("8000", str(port)))
+        assert subprocess.run(probe, cwd=app, env={**project_env(), **env}).returncode == 0
+        record = sample_records(deep, 1)[0]
+        answer = httpx.post(f"http://127.0.0.1:{port}/predict", json=record, timeout=30)
+        assert answer.status_code == 200, answer.text
+        assert httpx.get(f"http://127.0.0.1:{port}/metadata").json()["alias"] == "champion"
+    finally:
+        service.terminate()
+        assert service.wait(60) == 0

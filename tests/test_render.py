@@ -14,6 +14,8 @@ from devtools.projects import FAMILIES, TASKS
 COMBINATIONS = [(task, family) for task in TASKS for family in FAMILIES]
 EXPECTED_FILES = [
     ".copier-answers.yml",
+    ".dockerignore",
+    "Dockerfile",
     ".dvc/config",
     ".dvc/config.local",
     ".gitignore",
@@ -63,11 +65,14 @@ def unusual_project(rendered) -> Path:
     return rendered(**UNUSUAL)
 
 
+# Jinja expressions or statements, not Python's nested braces.
+JINJA_LEFTOVER = re.compile(r"\{\{-?\s*[\w(]|\{%-?\s*\w|\w\s*-?%\}")
+
+
 def test_no_jinja_left_behind(project):
     for path in text_files(project):
-        text = path.read_text()
-        for marker in ("{{", "}}", "{%", "%}"):
-            assert marker not in text, f"{marker} left in {path.relative_to(project)}"
+        found = JINJA_LEFTOVER.search(path.read_text())
+        assert not found, f"{found.group()!r} left in {path.relative_to(project)}"
 
 
 def test_expected_files(project):
@@ -89,6 +94,18 @@ def assert_ruff_clean(project: Path) -> None:
     assert lint.returncode == 0, lint.stdout
     formatting = ruff("format", "--no-cache", "--check", ".", cwd=project)
     assert formatting.returncode == 0, formatting.stdout
+
+
+def test_dockerfile_lints_clean(project):
+    hadolint = Path(sys.executable).with_name("hadolint")
+    result = subprocess.run(
+        [str(hadolint), "Dockerfile"], cwd=project, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    text = (project / "Dockerfile").read_text()
+    answers = yaml.safe_load((project / ".copier-answers.yml").read_text())
+    assert f"ARG PYTHON_VERSION={answers['python_version']}" in text
+    assert f'CMD ["{answers["project_slug"]}", "serve"' in text
 
 
 def test_yaml_and_toml_parse(project):
