@@ -3,6 +3,7 @@
 Renders the template into build/demo (replacing an earlier demo), creates the
 project's environment with uv, runs the DVC pipeline (prepare, validate,
 train, evaluate, register), predicts a file with the registered champion,
+serves the champion on 127.0.0.1 and asks it for a prediction over HTTP,
 and prints the metrics and the champion. Run it with `make demo`
 (or `python -m devtools.demo` in the template's environment).
 """
@@ -11,9 +12,19 @@ import json
 import shutil
 import time
 
+import httpx
 import yaml
 
-from devtools.projects import TEMPLATE_ROOT, in_project, render, sync
+from devtools.projects import (
+    TEMPLATE_ROOT,
+    free_port,
+    in_project,
+    render,
+    start_service,
+    stop_service,
+    sync,
+    wait_until_ready,
+)
 
 DEMO_DIR = TEMPLATE_ROOT / "build" / "demo"
 
@@ -50,6 +61,24 @@ def main() -> None:
         ).stdout
     )
 
+    step("Serving the champion over HTTP and asking for one prediction")
+    port = free_port()
+    service = start_service(project, slug, port)
+    try:
+        wait_until_ready(service, port)
+        record = in_project(project, "python", "-c", _FIRST_INPUT_ROW).stdout
+        answer = httpx.post(
+            f"http://127.0.0.1:{port}/predict",
+            content=record,
+            headers={"content-type": "application/json"},
+            timeout=30,
+        )
+        backend = httpx.get(f"http://127.0.0.1:{port}/metadata").json()["backend"]
+        print(f"POST /predict {record.strip()}")
+        print(f"-> {answer.status_code} {answer.text}  (backend: {backend})")
+    finally:
+        stop_service(service)
+
     step("Results")
     metrics = json.loads((project / "reports/metrics.json").read_text())
     registry = json.loads((project / "reports/registry.json").read_text())
@@ -73,6 +102,11 @@ sample = importlib.import_module(answers['package_name'] + '.sample_data')
 target = yaml.safe_load(open('schema.yaml'))['target']['name']
 pathlib.Path('build').mkdir(exist_ok=True)
 sample.generate(20, seed=2024).drop(columns=[target]).to_csv('build/input.csv', index=False)
+"""
+
+_FIRST_INPUT_ROW = """
+import pandas as pd
+print(pd.read_csv('build/input.csv').head(1).to_json(orient='records')[1:-1])
 """
 
 

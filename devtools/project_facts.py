@@ -34,7 +34,7 @@ def model_features(frame, schema):
     for feature in schema["features"]:
         values = frame[feature["name"]]
         if feature["type"] == "categorical":
-            columns[feature["name"]] = values.astype(object).where(values.notna(), np.nan)
+            columns[feature["name"]] = values.astype(object).where(values.notna(), "missing")
         else:
             columns[feature["name"]] = values.astype(float)
     return pd.DataFrame(columns)

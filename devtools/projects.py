@@ -158,8 +158,12 @@ def wait_until_ready(process, port: int, timeout: float = 120) -> None:
     raise AssertionError(f"service not ready after {timeout}s: {_log_text(process)}")
 
 
-def stop_service(process, timeout: float = 60) -> int:
-    """SIGTERM, as Kubernetes and Docker stop a container; returns the exit code."""
+def stop_service(process, timeout: float = 60) -> str:
+    """SIGTERM, as Kubernetes and Docker stop a container; returns the service's log.
+
+    uvicorn finishes in-flight requests, runs the app's shutdown, then
+    re-raises the signal: exit status -SIGTERM (or 0) after a clean shutdown.
+    """
     if process.poll() is None:
         process.send_signal(signal.SIGTERM)
         try:
@@ -168,7 +172,12 @@ def stop_service(process, timeout: float = 60) -> int:
             process.kill()
             process.wait()
     process.log_file.close()
-    return process.returncode
+    log = Path(process.log_file.name).read_text()
+    clean = process.returncode in (0, -signal.SIGTERM)
+    assert clean and "Application shutdown complete." in log, (
+        f"no clean shutdown (exit {process.returncode}):\n{log[-4000:]}"
+    )
+    return log
 
 
 def _log_text(process) -> str:

@@ -1,0 +1,234 @@
+"""Serving benchmark: the generated service against `mlflow models serve`, in one run.
+
+Renders the default project (binary classification, random forest, which
+converts to ONNX), trains it, exports the champion, then measures:
+  - the in-process floor: scikit-learn and ONNX predict, 1 row and 1000 rows;
+  - `mlflow models serve` and the generated service, 1 and 2 workers:
+    single records at concurrency 1 and 16, and 1000-row batches;
+  - the HTTP floor: the same server and worker count answering GET /health.
+Load comes from wrk (Debian package `wrk`) on 127.0.0.1. Prints req/s, p50,
+p99, rows/s and the ratios the serving issue sets as targets.
+
+Usage: .venv/bin/python -m benchmarks.serving [--seconds 8] [--project DIR]
+"""
+
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+import yaml
+
+from devtools.projects import (
+    free_port,
+    in_project,
+    project_env,
+    render,
+    sync,
+)
+
+HERE = Path(__file__).resolve().parent
+UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3}
+
+
+def wrk(url: str, body: Path | None, connections: int, seconds: int) -> dict:
+    threads = min(connections, 2)
+    command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency", url]
+    env = dict(os.environ)
+    if body is not None:
+        command[1:1] = ["-s", str(HERE / "post.lua")]
+        env["BODY_FILE"] = str(body)
+    output = subprocess.run(command, capture_output=True, text=True, env=env, check=True).stdout
+    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    if non_2xx:
+        raise RuntimeError(f"{url}: {non_2xx.group(1)} error responses\n{output}")
+
+    def latency(percent: str) -> float:
+        value, unit = re.search(rf"\s{percent}%\s+([\d.]+)(us|ms|s)", output).groups()
+        return float(value) * UNITS[unit]
+
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
+    return {"rps": rps, "p50_ms": latency("50"), "p99_ms": latency("99")}
+
+
+def start(command: list[str], cwd: Path, port: int, ready_path: str, env=None):
+    process = subprocess.Popen(
+        command,
+        cwd=cwd,
+        env={**project_env(), **(env or {})},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}{ready_path}", timeout=1).status_code == 200:
+                return process
+        except httpx.HTTPError:
+            time.sleep(0.5)
+    process.kill()
+    raise RuntimeError(f"{command[0]} did not become ready")
+
+
+def stop(process) -> None:
+    process.terminate()
+    process.wait(60)
+
+
+def measure_server(name, command, cwd, port, env, bodies, seconds) -> dict:
+    process = start(command, cwd, port, "/health" if "mlflow" in name else "/ready", env)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        single_url, batch_url = bodies["url_single"], bodies["url_batch"]
+        results = {
+            "single_c1": wrk(base + single_url, bodies["single"], 1, seconds),
+            "single_c16": wrk(base + single_url, bodies["single"], 16, seconds),
+            "batch_c1": wrk(base + batch_url, bodies["batch"], 1, seconds),
+            "floor_c1": wrk(base + "/health", None, 1, seconds),
+            "floor_c16": wrk(base + "/health", None, 16, seconds),
+        }
+    finally:
+        stop(process)
+    results["batch_c1"]["rows_per_s"] = results["batch_c1"]["rps"] * 1000
+    return results
+
+
+def write_bodies(project: Path, scratch: Path) -> tuple[dict, dict]:
+    answers = yaml.safe_load((project / ".copier-answers.yml").read_text())
+    script = (
+        "import json, yaml, importlib; "
+        "t = yaml.safe_load(open('schema.yaml'))['target']['name']; "
+        f"m = importlib.import_module('{answers['package_name']}.sample_data'); "
+        "print(m.generate(1000, seed=99).drop(columns=[t]).to_json(orient='records'))"
+    )
+    records = json.loads(in_project(project, "python", "-c", script).stdout)
+    files = {}
+    for name, body in {
+        "ours_single": records[0],
+        "ours_batch": {"records": records},
+        "mlflow_single": {"dataframe_records": records[:1]},
+        "mlflow_batch": {"dataframe_records": records},
+    }.items():
+        files[name] = scratch / f"{name}.json"
+        files[name].write_text(json.dumps(body))
+    ours = {"single": files["ours_single"], "batch": files["ours_batch"]}
+    ours |= {"url_single": "/predict", "url_batch": "/predict/batch"}
+    mlflow = {"single": files["mlflow_single"], "batch": files["mlflow_batch"]}
+    mlflow |= {"url_single": "/invocations", "url_batch": "/invocations"}
+    return ours, mlflow
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=int, default=8)
+    parser.add_argument("--project", type=Path, help="an already trained generated project")
+    args = parser.parse_args()
+    if not shutil.which("wrk"):
+        raise SystemExit("wrk is needed: apt-get install wrk")
+
+    with tempfile.TemporaryDirectory() as scratch_name:
+        scratch = Path(scratch_name)
+        project = args.project
+        if project is None:
+            project = render(scratch / "project")
+            sync(project)
+            in_project(project, "dvc", "repro")
+        slug = yaml.safe_load((project / ".copier-answers.yml").read_text())["project_slug"]
+        model = scratch / "model"
+        in_project(project, slug, "export-model", "--output", str(model))
+        floor = json.loads(
+            in_project(project, "python", str(HERE / "in_process.py"), str(model)).stdout
+        )
+        ours_bodies, mlflow_bodies = write_bodies(project, scratch)
+        venv = project / ".venv" / "bin"
+        results = {"in_process": floor}
+        for workers in (1, 2):
+            port = free_port()
+            results[f"mlflow_w{workers}"] = measure_server(
+                "mlflow",
+                [
+                    str(venv / "mlflow"),
+                    "models",
+                    "serve",
+                    "-m",
+                    str(model),
+                    "-h",
+                    "127.0.0.1",
+                    "-p",
+                    str(port),
+                    "-w",
+                    str(workers),
+                    "--env-manager",
+                    "local",
+                ],
+                project,
+                port,
+                {},
+                mlflow_bodies,
+                args.seconds,
+            )
+            port = free_port()
+            env = {"SERVE_MODEL_URI": str(model), "SERVE_PREDICTION_LOG_DIR": str(scratch / "logs")}
+            results[f"ours_w{workers}"] = measure_server(
+                "ours",
+                [
+                    str(venv / slug),
+                    "serve",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(port),
+                    "--workers",
+                    str(workers),
+                ],
+                project,
+                port,
+                env,
+                ours_bodies,
+                args.seconds,
+            )
+    report(results)
+
+
+def report(results: dict) -> None:
+    floor = results["in_process"]
+    print("In-process floor (exported champion, 1000 sample rows):")
+    for backend in ("sklearn", "onnx"):
+        print(
+            f"  {backend:8} 1 row {floor[f'{backend}_1_row_ms']:8.3f} ms   "
+            f"1000 rows {floor[f'{backend}_1000_rows_per_s']:10.0f} rows/s"
+        )
+    print(f"\n{'server':12} {'load':12} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'rows/s':>10}")
+    for server, loads in results.items():
+        if server == "in_process":
+            continue
+        for load, r in loads.items():
+            rows = r.get("rows_per_s", r["rps"] if load.startswith("single") else 0)
+            latency = f"{r['p50_ms']:8.2f} {r['p99_ms']:8.2f}"
+            print(f"{server:12} {load:12} {r['rps']:9.0f} {latency} {rows:10.0f}")
+    print("\nRatios (targets in brackets):")
+    for workers in (1, 2):
+        ours, theirs = results[f"ours_w{workers}"], results[f"mlflow_w{workers}"]
+        ratios = {
+            "single c16 req/s vs mlflow [>= 20]": ours["single_c16"]["rps"]
+            / theirs["single_c16"]["rps"],
+            "single c16 req/s vs HTTP floor [>= 0.5]": ours["single_c16"]["rps"]
+            / ours["floor_c16"]["rps"],
+            "p50 c1 vs mlflow [<= 0.1]": ours["single_c1"]["p50_ms"]
+            / theirs["single_c1"]["p50_ms"],
+            "batch rows/s vs in-process ONNX [>= 0.8]": ours["batch_c1"]["rows_per_s"]
+            / floor["onnx_1000_rows_per_s"],
+        }
+        for name, value in ratios.items():
+            print(f"  {workers} worker(s): {name:42} {value:8.3f}")
+    print("\n" + json.dumps(results))
+
+
+if __name__ == "__main__":
+    main()
