@@ -20,3 +20,14 @@ def rendered(tmp_path_factory: pytest.TempPathFactory):
         return cache[key]
 
     return _rendered
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items):
+    """Keep the tests of one deep project on one xdist worker (--dist loadgroup),
+    so its module-scoped fixture is built once: marks on fixture params do not
+    reach xdist, so the group is set here from the test's parameters."""
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        if callspec and "deep" in callspec.params:
+            item.add_marker(pytest.mark.xdist_group(f"deep-{callspec.params['deep']}"))

@@ -54,10 +54,7 @@ class Deep:
     first_repro: str
 
 
-@pytest.fixture(
-    scope="module",
-    params=[pytest.param(task, marks=pytest.mark.xdist_group(task)) for task in DEEP_CASES],
-)
+@pytest.fixture(scope="module", params=list(DEEP_CASES))
 def deep(request, tmp_path_factory) -> Deep:
     """Render, `uv sync` and `dvc repro` once per task."""
     task = request.param

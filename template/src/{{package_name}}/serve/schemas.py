@@ -130,6 +130,8 @@ def invocation_rows(body: BaseModel) -> tuple[list[dict], bool]:
         if len({len(values) for values in given.values()}) > 1:
             raise ValueError("inputs: every column needs the same number of values")
         columns = list(given)
+        if not columns or not any(given.values()):
+            raise ValueError("inputs: no records")
         return [
             dict(zip(columns, values, strict=True))
             for values in zip(*given.values(), strict=True)
