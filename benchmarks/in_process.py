@@ -25,7 +25,6 @@ def median_seconds(function, repeat: int) -> float:
 
 def main() -> None:
     package = yaml.safe_load(Path(".copier-answers.yml").read_text())["package_name"]
-    serve = importlib.import_module(f"{package}.serve")  # noqa: F841 - package import
     model_source = importlib.import_module(f"{package}.serve.model_source")
     predictors = importlib.import_module(f"{package}.serve.predictors")
     schema = importlib.import_module(f"{package}.schema").load_schema()

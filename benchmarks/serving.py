@@ -147,6 +147,8 @@ def main() -> None:
         )
         ours_bodies, mlflow_bodies = write_bodies(project, scratch)
         venv = project / ".venv" / "bin"
+        # mlflow starts `uvicorn` by name: the project's venv must be on PATH.
+        path = {"PATH": f"{venv}{os.pathsep}{os.environ['PATH']}"}
         results = {"in_process": floor}
         for workers in (1, 2):
             port = free_port()
@@ -169,12 +171,15 @@ def main() -> None:
                 ],
                 project,
                 port,
-                {},
+                path,
                 mlflow_bodies,
                 args.seconds,
             )
             port = free_port()
-            env = {"SERVE_MODEL_URI": str(model), "SERVE_PREDICTION_LOG_DIR": str(scratch / "logs")}
+            env = path | {
+                "SERVE_MODEL_URI": str(model),
+                "SERVE_PREDICTION_LOG_DIR": str(scratch / "logs"),
+            }
             results[f"ours_w{workers}"] = measure_server(
                 "ours",
                 [

@@ -6,6 +6,7 @@ import secrets
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
+import orjson
 from fastapi import Depends, FastAPI, HTTPException, Request, Security
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
@@ -19,16 +20,18 @@ from ..predict import champion_uri
 from ..schema import Schema, load_schema
 from ..settings import load_params
 from . import model_source
+from .json_bodies import JsonBody, install_openapi, raise_invalid
 from .observability import RequestMiddleware, ServiceMetrics
 from .prediction_log import PredictionLog
 from .predictors import Predictions, Predictor, build_predictor
 from .schemas import (
-    batch_model,
+    InvocationsResponse,
     batch_response_model,
+    batch_type,
     invocation_rows,
-    invocations_model,
+    invocations_type,
     prediction_model,
-    record_model,
+    record_type,
     single_response_model,
 )
 from .settings import ServiceSettings
@@ -84,6 +87,7 @@ def create_app(
         PredictionLog(
             settings.prediction_log_dir,
             settings.prediction_log_queue,
+            schema.feature_names,
             on_drop=metrics.dropped_logs.inc,
         )
         if settings.prediction_log_dir
@@ -104,19 +108,22 @@ def create_app(
         if prediction_log:
             prediction_log.close()  # every queued prediction reaches the log
 
-    Record = record_model(schema)
-    Batch = batch_model(Record, settings.max_batch_size)
-    Prediction = prediction_model(schema)
-    SinglePrediction = single_response_model(Prediction)
-    BatchPrediction = batch_response_model(Prediction)
+    components: dict = {}
+    Record = record_type(schema)
+    record_body = JsonBody(Record, components)
+    batch_body = JsonBody(batch_type(Record, settings.max_batch_size), components)
+    invocations_body = JsonBody(
+        invocations_type(Record, settings.max_batch_size), components
+    )
     records_adapter = TypeAdapter(list[Record])
-    Invocations = invocations_model(Record, settings.max_batch_size)
+    Prediction = prediction_model(schema)
 
     app = FastAPI(
         title=schema.target.name.replace("_", " ").capitalize() + " model service",
         description="Predictions from the registered model; inputs follow schema.yaml.",
         lifespan=lifespan,
     )
+    install_openapi(app, components)
     app.add_middleware(
         RequestMiddleware,
         metrics=metrics,
@@ -141,6 +148,7 @@ def create_app(
             **({401: "missing or wrong X-API-Key"} if settings.api_key else {}),
             413: "body larger than SERVE_MAX_BODY_BYTES",
             415: "body is not JSON",
+            422: "the body does not match the schema (each field and problem named)",
             503: "model not loaded",
         }.items()
     }
@@ -163,67 +171,75 @@ def create_app(
         body = {"detail": "internal error", "request_id": request_id}
         return JSONResponse(body, status_code=500)
 
-    def respond(request: Request, rows: list[dict], result: Predictions) -> list[dict]:
-        """Response items for the rows; queue them for the prediction log."""
+    async def predict_rows(request: Request, rows: list[dict]) -> list[dict]:
+        """Predict validated rows; queue them for the prediction log."""
+        predictor = state.ready()
+        result = await _predict(predictor, rows)
         items: list[dict] = [{"prediction": label} for label in result.labels]
         if result.probabilities is not None:
             for item, probabilities in zip(items, result.probabilities, strict=True):
                 item["probabilities"] = probabilities
         if prediction_log:
-            prediction_log.submit(
-                request.state.request_id, state.metadata.get("version", ""), rows, items
-            )
+            prediction_log.submit(request.state.request_id, version(), rows, items)
         metrics.observe_predictions(result.labels, schema.is_classification)
         return items
 
+    def version() -> str:
+        return str(state.metadata.get("version", ""))
+
+    def json_response(content: dict) -> Response:
+        return Response(orjson.dumps(content), media_type="application/json")
+
     @app.post(
         "/predict",
-        response_model=SinglePrediction,
+        response_model=single_response_model(Prediction),
         dependencies=guarded,
         responses=errors,
+        openapi_extra=record_body.openapi_extra,
     )
-    async def predict(record: Record, request: Request) -> dict:
+    async def predict(request: Request) -> Response:
         """Predict one record."""
-        rows = [record.model_dump()]
-        result = await _predict(state.ready(), rows)
-        item = respond(request, rows, result)[0]
-        return {**item, "model_version": str(state.metadata.get("version", ""))}
+        row = await record_body.read(request)
+        item = (await predict_rows(request, [row]))[0]
+        return json_response({**item, "model_version": version()})
 
     @app.post(
         "/predict/batch",
-        response_model=BatchPrediction,
+        response_model=batch_response_model(Prediction),
         dependencies=guarded,
         responses=errors,
+        openapi_extra=batch_body.openapi_extra,
     )
-    async def predict_batch(batch: Batch, request: Request) -> dict:
+    async def predict_batch(request: Request) -> Response:
         """Predict up to SERVE_MAX_BATCH_SIZE records at once."""
-        rows = [record.model_dump() for record in batch.records]
-        result = await _predict(state.ready(), rows)
-        predictions = respond(request, rows, result)
-        return {
-            "model_version": str(state.metadata.get("version", "")),
-            "predictions": predictions,
-        }
+        rows = (await batch_body.read(request))["records"]
+        items = await predict_rows(request, rows)
+        return json_response({"model_version": version(), "predictions": items})
 
-    @app.post("/invocations", dependencies=guarded, responses=errors)
-    async def invocations(body: Invocations, request: Request) -> dict:
+    @app.post(
+        "/invocations",
+        response_model=InvocationsResponse,
+        dependencies=guarded,
+        responses=errors,
+        openapi_extra=invocations_body.openapi_extra,
+    )
+    async def invocations(request: Request) -> Response:
         """MLflow scoring-server compatible: dataframe_split, dataframe_records,
         instances or inputs; answers {"predictions": [...]}."""
+        body = await invocations_body.read(request)
         try:
             rows, unchecked = invocation_rows(body)
-            if unchecked:
-                rows = [r.model_dump() for r in records_adapter.validate_python(rows)]
-        except ValidationError as error:
-            raise RequestValidationError(
-                [{**e, "loc": ("body", "records", *e["loc"])} for e in error.errors()]
-            ) from None
         except ValueError as error:
             raise RequestValidationError(
                 [{"type": "value_error", "loc": ("body",), "msg": str(error)}]
             ) from None
-        result = await _predict(state.ready(), rows)
-        items = respond(request, rows, result)
-        return {"predictions": [item["prediction"] for item in items]}
+        if unchecked:
+            try:
+                rows = records_adapter.validate_python(rows)
+            except ValidationError as error:
+                raise_invalid(error, ("body", "records"))
+        items = await predict_rows(request, rows)
+        return json_response({"predictions": [item["prediction"] for item in items]})
 
     @app.get("/health")
     async def health() -> dict:

@@ -1,6 +1,7 @@
 """Structured JSON logs, Prometheus metrics, and the request middleware that
 feeds both (request id, body size limit, content type, timing)."""
 
+import collections
 import json
 import logging
 import sys
@@ -96,8 +97,8 @@ class ServiceMetrics:
 
     def observe_predictions(self, labels: list, classification: bool) -> None:
         if classification:
-            for label in labels:
-                self.predictions.labels(str(label)).inc()
+            for label, count in collections.Counter(labels).items():
+                self.predictions.labels(str(label)).inc(count)
             return
         self.predictions.labels("value").inc(len(labels))
         for value in labels:

@@ -12,32 +12,38 @@ requests; shutdown drains the queue, so under normal load every served
 prediction is written.
 """
 
-import json
 import logging
 import queue
 import threading
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+import orjson
+
 log = logging.getLogger(__name__)
 _STOP = object()
+WRITE_INTERVAL_SECONDS = 0.05
 
 
-def _lines(timestamp, request_id, model_version, rows, items):
-    for inputs, item in zip(rows, items, strict=True):
+def _lines(features, timestamp, request_id, model_version, rows, items):
+    for row, item in zip(rows, items, strict=True):
         record = {
             "timestamp": timestamp,
             "request_id": request_id,
             "model_version": model_version,
-            "inputs": inputs,
+            # Every feature, null when the request left it out.
+            "inputs": {name: row.get(name) for name in features},
             **item,
         }
-        yield json.dumps(record, default=str)
+        yield orjson.dumps(record, default=str)
 
 
 class PredictionLog:
-    def __init__(self, directory: Path, capacity: int, on_drop=None):
-        self.directory = directory
+    def __init__(
+        self, directory: Path, capacity: int, features: list[str], on_drop=None
+    ):
+        self.directory, self.features = directory, features
         self.queue: queue.Queue = queue.Queue(maxsize=capacity)
         self.on_drop = on_drop or (lambda count: None)
         self.thread = threading.Thread(target=self._write_forever, daemon=True)
@@ -62,24 +68,42 @@ class PredictionLog:
             self.queue.put(_STOP)
             self.thread.join(timeout)
 
-    def _path(self, now: datetime) -> Path:
-        return self.directory / f"predictions-{now:%Y%m%d-%H}.jsonl"
-
     def _write_forever(self) -> None:
+        stream, path = None, None
         while True:
             batch = [self.queue.get()]
-            while not self.queue.empty():  # write whatever else is waiting at once
+            # Let records accumulate: one write per interval instead of a
+            # thread wake-up and a write per request.
+            time.sleep(WRITE_INTERVAL_SECONDS)
+            while not self.queue.empty():
                 batch.append(self.queue.get_nowait())
-            stop = any(item is _STOP for item in batch)
-            lines = [
-                line for item in batch if item is not _STOP for line in _lines(*item)
-            ]
-            if lines:
-                try:
-                    with self._path(datetime.now(UTC)).open("a") as stream:
-                        stream.write("\n".join(lines) + "\n")
-                except OSError as error:
-                    log.error("cannot write prediction log: %s", error)
-                    self.on_drop(len(lines))
-            if stop:
+            entries = [entry for entry in batch if entry is not _STOP]
+            if entries:
+                current = (
+                    self.directory / f"predictions-{datetime.now(UTC):%Y%m%d-%H}.jsonl"
+                )
+                if current != path:  # a new file every UTC hour
+                    if stream:
+                        stream.close()
+                    stream, path = None, current
+                stream = self._write(stream, path, entries)
+            if len(entries) < len(batch):
+                if stream:
+                    stream.close()
                 return
+
+    def _write(self, stream, path: Path, entries: list[tuple]):
+        """Append the entries; returns the open stream (None after a failure)."""
+        rows = sum(len(entry[3]) for entry in entries)
+        try:
+            lines = [
+                line for entry in entries for line in _lines(self.features, *entry)
+            ]
+            stream = stream or path.open("ab")
+            stream.write(b"\n".join(lines) + b"\n")
+            stream.flush()
+            return stream
+        except Exception:  # the writer must outlive any one bad batch
+            log.exception("cannot write %d prediction log records", rows)
+            self.on_drop(rows)
+            return None

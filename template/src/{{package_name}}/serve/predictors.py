@@ -36,7 +36,7 @@ class Predictor(Protocol):
 
 def _probabilities(matrix: np.ndarray, classes: list[Any]) -> list[dict[str, float]]:
     names = [str(label) for label in classes]
-    return [dict(zip(names, map(float, row), strict=True)) for row in matrix]
+    return [dict(zip(names, row, strict=True)) for row in matrix.tolist()]
 
 
 def _plain(values: np.ndarray) -> list[Any]:
@@ -48,6 +48,9 @@ class SklearnPredictor:
     backend = "sklearn"
 
     def __init__(self, model, schema: Schema):
+        # Per-request thread pools (n_jobs=-1) cost more than they save.
+        if "model__n_jobs" in model.get_params():
+            model.set_params(model__n_jobs=1)
         self.model, self.schema = model, schema
         self.classes = list(getattr(model, "classes_", []))
 
@@ -77,14 +80,10 @@ class OnnxPredictor:
             values = [record.get(feature.name) for record in records]
             if feature.type == "categorical":
                 column = np.array(
-                    [MISSING_CATEGORY if v is None else str(v) for v in values],
-                    dtype=object,
+                    [MISSING_CATEGORY if v is None else v for v in values], dtype=object
                 )
-            else:
-                column = np.array(
-                    [np.nan if v is None else float(v) for v in values],
-                    dtype=np.float32,
-                )
+            else:  # numpy turns None into NaN and booleans into 0/1
+                column = np.array(values, dtype=np.float32)
             feed[feature.name] = column.reshape(-1, 1)
         return feed
 
@@ -113,8 +112,14 @@ def to_onnx(model, schema: Schema):
     ]
     options = {id(model): {"zipmap": False}} if schema.is_classification else None
     onnx_model = convert(model, initial_types=inputs, options=options)
+    options = onnxruntime.SessionOptions()
+    # One thread per session, no spinning: a service runs one session per
+    # worker process, and idle spinning threads steal CPU from the others.
+    options.intra_op_num_threads = 1
+    options.inter_op_num_threads = 1
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     return onnxruntime.InferenceSession(
-        onnx_model.SerializeToString(), providers=["CPUExecutionProvider"]
+        onnx_model.SerializeToString(), options, providers=["CPUExecutionProvider"]
     )
 
 
