@@ -57,17 +57,18 @@ def _where(problem: Problem) -> str:
     return f" ({problem.count} {rows}; {shown})"
 
 
+def _range_checks(minimum: float | None, maximum: float | None) -> list[pa.Check]:
+    checks = []
+    if minimum is not None:
+        checks.append(pa.Check.ge(minimum, error=f"below the minimum {minimum:g}"))
+    if maximum is not None:
+        checks.append(pa.Check.le(maximum, error=f"above the maximum {maximum:g}"))
+    return checks
+
+
 def _feature_column(feature: Feature) -> pa.Column:
     if feature.type == "numeric":
-        checks = []
-        if feature.min is not None:
-            checks.append(
-                pa.Check.ge(feature.min, error=f"below the minimum {feature.min:g}")
-            )
-        if feature.max is not None:
-            checks.append(
-                pa.Check.le(feature.max, error=f"above the maximum {feature.max:g}")
-            )
+        checks = _range_checks(feature.min, feature.max)
         return pa.Column(float, checks, nullable=feature.nullable, coerce=True)
     if feature.type == "categorical":
         allowed = pa.Check.isin(
@@ -85,16 +86,7 @@ def _target_column(schema: Schema) -> pa.Column:
             target.classes, error=f"not one of the classes {target.classes}"
         )
         return pa.Column(checks=allowed)
-    checks = []
-    if target.min is not None:
-        checks.append(
-            pa.Check.ge(target.min, error=f"below the minimum {target.min:g}")
-        )
-    if target.max is not None:
-        checks.append(
-            pa.Check.le(target.max, error=f"above the maximum {target.max:g}")
-        )
-    return pa.Column(float, checks, coerce=True)
+    return pa.Column(float, _range_checks(target.min, target.max), coerce=True)
 
 
 def dataframe_schema(schema: Schema, with_target: bool = True) -> pa.DataFrameSchema:
