@@ -190,39 +190,30 @@ def create_app(
     def json_response(content: dict) -> Response:
         return Response(orjson.dumps(content), media_type="application/json")
 
-    @app.post(
-        "/predict",
-        response_model=single_response_model(Prediction),
-        dependencies=guarded,
-        responses=errors,
-        openapi_extra=record_body.openapi_extra,
-    )
+    def prediction_route(path: str, response_model, body: JsonBody):
+        return app.post(
+            path,
+            response_model=response_model,
+            dependencies=guarded,
+            responses=errors,
+            openapi_extra=body.openapi_extra,
+        )
+
+    @prediction_route("/predict", single_response_model(Prediction), record_body)
     async def predict(request: Request) -> Response:
         """Predict one record."""
         row = await record_body.read(request)
         item = (await predict_rows(request, [row]))[0]
         return json_response({**item, "model_version": version()})
 
-    @app.post(
-        "/predict/batch",
-        response_model=batch_response_model(Prediction),
-        dependencies=guarded,
-        responses=errors,
-        openapi_extra=batch_body.openapi_extra,
-    )
+    @prediction_route("/predict/batch", batch_response_model(Prediction), batch_body)
     async def predict_batch(request: Request) -> Response:
         """Predict up to SERVE_MAX_BATCH_SIZE records at once."""
         rows = (await batch_body.read(request))["records"]
         items = await predict_rows(request, rows)
         return json_response({"model_version": version(), "predictions": items})
 
-    @app.post(
-        "/invocations",
-        response_model=InvocationsResponse,
-        dependencies=guarded,
-        responses=errors,
-        openapi_extra=invocations_body.openapi_extra,
-    )
+    @prediction_route("/invocations", InvocationsResponse, invocations_body)
     async def invocations(request: Request) -> Response:
         """MLflow scoring-server compatible: dataframe_split, dataframe_records,
         instances or inputs; answers {"predictions": [...]}."""

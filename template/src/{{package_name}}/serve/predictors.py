@@ -145,7 +145,7 @@ def build_predictor(model, schema: Schema, backend: str, check_records: list[dic
         gap = parity_gap(fast, reference, check_records)
     except Exception as error:  # skl2onnx raises many types for unsupported models
         if backend == "onnx":
-            raise
+            raise ValueError(f"ONNX conversion failed: {error}") from error
         log.warning("ONNX conversion failed, serving with scikit-learn: %s", error)
         return reference
     if gap > PARITY_TOLERANCE:
