@@ -110,16 +110,19 @@ def to_onnx(model, schema: Schema):
         )
         for feature in schema.features
     ]
-    options = {id(model): {"zipmap": False}} if schema.is_classification else None
-    onnx_model = convert(model, initial_types=inputs, options=options)
-    options = onnxruntime.SessionOptions()
+    # zipmap off: class probabilities as one matrix, not a list of dicts.
+    zipmap = {id(model): {"zipmap": False}} if schema.is_classification else None
+    onnx_model = convert(model, initial_types=inputs, options=zipmap)
+    session_options = onnxruntime.SessionOptions()
     # One thread per session, no spinning: a service runs one session per
     # worker process, and idle spinning threads steal CPU from the others.
-    options.intra_op_num_threads = 1
-    options.inter_op_num_threads = 1
-    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    session_options.intra_op_num_threads = 1
+    session_options.inter_op_num_threads = 1
+    session_options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     return onnxruntime.InferenceSession(
-        onnx_model.SerializeToString(), options, providers=["CPUExecutionProvider"]
+        onnx_model.SerializeToString(),
+        session_options,
+        providers=["CPUExecutionProvider"],
     )
 
 

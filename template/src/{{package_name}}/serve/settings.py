@@ -3,12 +3,12 @@
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Literal, get_args
 
 from ..errors import ProjectError
 
 Backend = Literal["auto", "onnx", "sklearn"]
-BACKENDS = ("auto", "onnx", "sklearn")
+BACKENDS = get_args(Backend)
 
 
 def _int(name: str, default: int) -> int:
