@@ -1,16 +1,15 @@
 """The FastAPI application: `create_app()` builds it from schema.yaml and the
 SERVE_* environment (see settings.py); `{cli} serve` runs it under uvicorn."""
 
+import gc
 import logging
-import secrets
 from contextlib import asynccontextmanager
-from typing import Annotated, Any
+from typing import Any
 
 import orjson
-from fastapi import Depends, FastAPI, HTTPException, Request, Security
+from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
-from fastapi.security import APIKeyHeader
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import TypeAdapter, ValidationError
 from starlette.concurrency import run_in_threadpool
@@ -21,9 +20,10 @@ from ..schema import Schema, load_schema
 from ..settings import load_params
 from . import model_source
 from .json_bodies import JsonBody, install_openapi, raise_invalid
-from .observability import RequestMiddleware, ServiceMetrics
+from .observability import API_KEY_HEADER, RequestMiddleware, ServiceMetrics
 from .prediction_log import PredictionLog
 from .predictors import Predictions, Predictor, build_predictor
+from .routing import DirectRoute
 from .schemas import (
     InvocationsResponse,
     batch_response_model,
@@ -97,6 +97,10 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         state.load(model_uri, schema, settings.backend)
+        # Exempt the start-up heap (libraries, model) from garbage collection:
+        # full collections would otherwise rescan it while requests wait.
+        gc.collect()
+        gc.freeze()
         if state.predictor is not None:
             meta = state.metadata
             metrics.model_info.labels(
@@ -123,24 +127,19 @@ def create_app(
         description="Predictions from the registered model; inputs follow schema.yaml.",
         lifespan=lifespan,
     )
-    install_openapi(app, components)
+    # The key is declared only when one is set, so the OpenAPI document tells
+    # the truth; the middleware checks it before a body is read.
+    api_key_scheme = {"type": "apiKey", "in": "header", "name": API_KEY_HEADER}
+    security_schemes = {"APIKey": api_key_scheme} if settings.api_key else {}
+    install_openapi(app, components, security_schemes)
     app.add_middleware(
         RequestMiddleware,
         metrics=metrics,
         max_body_bytes=settings.max_body_bytes,
         json_paths={"/predict", "/predict/batch", "/invocations"},
+        api_key=settings.api_key,
     )
-
-    api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False)
-
-    def require_api_key(key: Annotated[str | None, Security(api_key_header)]) -> None:
-        if settings.api_key and not (
-            key and secrets.compare_digest(key.encode(), settings.api_key.encode())
-        ):
-            raise HTTPException(401, detail="missing or wrong X-API-Key header")
-
-    # Declared only when a key is set, so the OpenAPI document tells the truth.
-    guarded = [Depends(require_api_key)] if settings.api_key else []
+    security = {"security": [{"APIKey": []}]} if security_schemes else {}
     errors = {
         code: {"description": text}
         for code, text in {
@@ -191,13 +190,19 @@ def create_app(
         return Response(orjson.dumps(content), media_type="application/json")
 
     def prediction_route(path: str, response_model, body: JsonBody):
-        return app.post(
-            path,
-            response_model=response_model,
-            dependencies=guarded,
-            responses=errors,
-            openapi_extra=body.openapi_extra,
-        )
+        def register(endpoint):
+            app.router.add_api_route(
+                path,
+                endpoint,
+                methods=["POST"],
+                route_class_override=DirectRoute,
+                response_model=response_model,
+                responses=errors,
+                openapi_extra={**body.openapi_extra, **security},
+            )
+            return endpoint
+
+        return register
 
     @prediction_route("/predict", single_response_model(Prediction), record_body)
     async def predict(request: Request) -> Response:

@@ -45,8 +45,11 @@ def raise_invalid(error: ValidationError, prefix: tuple) -> None:
     ) from None
 
 
-def install_openapi(app: FastAPI, components: dict[str, Any]) -> None:
-    """Add the request body types' shared definitions to the OpenAPI document."""
+def install_openapi(
+    app: FastAPI, components: dict[str, Any], security_schemes: dict[str, Any]
+) -> None:
+    """Add the request body types' shared definitions and the security schemes
+    that the routes' `security` entries name to the OpenAPI document."""
 
     def openapi() -> dict:
         if app.openapi_schema is None:
@@ -56,9 +59,10 @@ def install_openapi(app: FastAPI, components: dict[str, Any]) -> None:
                 description=app.description,
                 routes=app.routes,
             )
-            document.setdefault("components", {}).setdefault("schemas", {}).update(
-                components
-            )
+            parts = document.setdefault("components", {})
+            parts.setdefault("schemas", {}).update(components)
+            if security_schemes:
+                parts["securitySchemes"] = security_schemes
             app.openapi_schema = document
         return app.openapi_schema
 

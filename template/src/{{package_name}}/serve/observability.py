@@ -1,9 +1,10 @@
 """Structured JSON logs, Prometheus metrics, and the request middleware that
-feeds both (request id, body size limit, content type, timing)."""
+feeds both (request id, API key, body size limit, content type, timing)."""
 
 import collections
 import json
 import logging
+import secrets
 import sys
 import time
 import uuid
@@ -12,6 +13,8 @@ from datetime import UTC, datetime
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 log = logging.getLogger("service")
+
+API_KEY_HEADER = "X-API-Key"
 
 LATENCY_BUCKETS = (
     0.0005,
@@ -127,13 +130,20 @@ class _BodyTooLarge(Exception):
 
 class RequestMiddleware:
     """Pure ASGI (no per-request task or body copy): gives each request an id,
-    refuses oversized or non-JSON bodies, and records metrics and an access log."""
+    refuses a missing or wrong API key and oversized or non-JSON bodies, and
+    records metrics and an access log."""
 
     def __init__(
-        self, app, metrics: ServiceMetrics, max_body_bytes: int, json_paths: set[str]
+        self,
+        app,
+        metrics: ServiceMetrics,
+        max_body_bytes: int,
+        json_paths: set[str],
+        api_key: str | None,
     ):
         self.app, self.metrics, self.max_body_bytes = app, metrics, max_body_bytes
         self.json_paths = json_paths  # POST endpoints that take a JSON body
+        self.api_key = api_key.encode() if api_key else None  # guards json_paths
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
@@ -184,6 +194,10 @@ class RequestMiddleware:
         return 413, {"detail": f"request body larger than {self.max_body_bytes} bytes"}
 
     def _refusal(self, headers: dict) -> tuple[int, dict] | None:
+        if self.api_key and not secrets.compare_digest(
+            headers.get(API_KEY_HEADER.lower().encode(), b""), self.api_key
+        ):
+            return 401, {"detail": f"missing or wrong {API_KEY_HEADER} header"}
         length = headers.get(b"content-length")
         if length and length.isdigit() and int(length) > self.max_body_bytes:
             return self._too_large()

@@ -6,14 +6,14 @@ row with `timestamp`, `request_id`, `model_version`, `inputs` (feature ->
 value, null when missing), `prediction` and, for classifiers,
 `probabilities` (class -> probability).
 
-A bounded queue decouples requests from disk: a full queue drops the record
-and counts it (metric `prediction_log_dropped_total`) instead of slowing
-requests; shutdown drains the queue, so under normal load every served
-prediction is written.
+A bounded in-memory buffer decouples requests from disk: a full buffer
+drops the record and counts it (metric `prediction_log_dropped_total`)
+instead of slowing requests; shutdown drains the buffer, so under normal
+load every served prediction is written.
 """
 
+import collections
 import logging
-import queue
 import threading
 import time
 from datetime import UTC, datetime
@@ -22,11 +22,11 @@ from pathlib import Path
 import orjson
 
 log = logging.getLogger(__name__)
-_STOP = object()
 WRITE_INTERVAL_SECONDS = 0.05
 
 
-def _lines(features, timestamp, request_id, model_version, rows, items):
+def _lines(features, created, request_id, model_version, rows, items):
+    timestamp = datetime.fromtimestamp(created, UTC).isoformat()
     for row, item in zip(rows, items, strict=True):
         record = {
             "timestamp": timestamp,
@@ -43,9 +43,11 @@ class PredictionLog:
     def __init__(
         self, directory: Path, capacity: int, features: list[str], on_drop=None
     ):
-        self.directory, self.features = directory, features
-        self.queue: queue.Queue = queue.Queue(maxsize=capacity)
+        self.directory, self.features, self.capacity = directory, features, capacity
+        # deque.append and popleft are atomic: no lock on the request path.
+        self.pending: collections.deque = collections.deque()
         self.on_drop = on_drop or (lambda count: None)
+        self.stopping = threading.Event()
         self.thread = threading.Thread(target=self._write_forever, daemon=True)
 
     def start(self) -> None:
@@ -55,29 +57,24 @@ class PredictionLog:
     def submit(
         self, request_id: str, model_version: str, rows: list[dict], items: list[dict]
     ) -> None:
-        """Queue one request's rows and predictions; never blocks the request."""
-        entry = (datetime.now(UTC).isoformat(), request_id, model_version, rows, items)
-        try:
-            self.queue.put_nowait(entry)
-        except queue.Full:
+        """Buffer one request's rows and predictions; never blocks the request."""
+        if len(self.pending) >= self.capacity:
             self.on_drop(len(rows))
+            return
+        self.pending.append((time.time(), request_id, model_version, rows, items))
 
     def close(self, timeout: float = 30.0) -> None:
-        """Write everything still queued, then stop the writer."""
+        """Write everything still buffered, then stop the writer."""
         if self.thread.is_alive():
-            self.queue.put(_STOP)
+            self.stopping.set()
             self.thread.join(timeout)
 
     def _write_forever(self) -> None:
         stream, path = None, None
         while True:
-            batch = [self.queue.get()]
-            # Let records accumulate: one write per interval instead of a
-            # thread wake-up and a write per request.
-            time.sleep(WRITE_INTERVAL_SECONDS)
-            while not self.queue.empty():
-                batch.append(self.queue.get_nowait())
-            entries = [entry for entry in batch if entry is not _STOP]
+            # One write per interval, not a thread wake-up per request.
+            stopping = self.stopping.wait(WRITE_INTERVAL_SECONDS)
+            entries = [self.pending.popleft() for _ in range(len(self.pending))]
             if entries:
                 current = (
                     self.directory / f"predictions-{datetime.now(UTC):%Y%m%d-%H}.jsonl"
@@ -87,7 +84,7 @@ class PredictionLog:
                         stream.close()
                     stream, path = None, current
                 stream = self._write(stream, path, entries)
-            if len(entries) < len(batch):
+            if stopping:
                 if stream:
                     stream.close()
                 return
