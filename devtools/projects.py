@@ -1,5 +1,6 @@
 """Render the template and drive generated projects (tests, demo, benchmarks)."""
 
+import contextlib
 import glob
 import json
 import os
@@ -8,6 +9,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -61,14 +63,27 @@ def uv() -> str:
     return str(local) if local.exists() else "uv"
 
 
+def _uv_only_directory() -> Path:
+    """A directory holding only a link to this environment's uv."""
+    directory = Path(tempfile.gettempdir()) / f"copier-mlops-uv-{os.getuid()}"
+    link = directory / "uv"
+    if not link.exists():
+        directory.mkdir(exist_ok=True)
+        target = Path(shutil.which(uv()) or uv()).resolve()
+        with contextlib.suppress(FileExistsError):  # another test worker made it
+            link.symlink_to(target)
+    return directory
+
+
 def project_env() -> dict[str, str]:
     """Environment for commands in a generated project: its own .venv, no
     inherited virtualenv or MLflow settings, no interpreter downloads when a
     local one is known."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("VIRTUAL_ENV", "MLFLOW_"))}
     env["PYTHONDONTWRITEBYTECODE"] = "1"
-    if Path(uv()).is_absolute():  # hooks and workflow steps call `uv` by name
-        env["PATH"] = os.pathsep.join([str(Path(uv()).parent), env.get("PATH", "")])
+    # Hooks and workflow steps call `uv` by name: put this one, and nothing
+    # else of the template's environment, first on PATH.
+    env["PATH"] = os.pathsep.join([str(_uv_only_directory()), env.get("PATH", "")])
     env.setdefault("UV_PYTHON_DOWNLOADS", "never")
     return env
 

@@ -1,10 +1,14 @@
 """Run a generated workflow's `run:` steps locally, as GitHub would run them.
 
-`uses:` steps are skipped: what they install (uv, Python) is already here.
-Expressions are refused except the few this module can evaluate without
-GitHub (repository variables and secrets are unset here), so a step that
-depends on anything else fails the test that runs it instead of being
-silently misread.
+Only what this module understands is accepted; anything else raises, so a
+workflow change that the local run cannot mirror fails the test that runs
+it instead of passing silently:
+- `uses:` steps of SETUP_ACTIONS are skipped (uv and Python are already
+  here); any other action raises;
+- expressions: `vars.NAME` and `secrets.NAME` (unset here, so empty), and
+  the step condition `vars.NAME != ''` (false here); anything else raises;
+- keys outside JOB_KEYS and STEP_KEYS raise, as do steps that write to
+  GITHUB_ENV or GITHUB_PATH (not carried to later steps here).
 """
 
 import re
@@ -16,9 +20,11 @@ from pathlib import Path
 import yaml
 
 EXPRESSION = re.compile(r"\$\{\{\s*(.*?)\s*\}\}")
-UNSET_CONTEXTS = ("vars.", "secrets.")  # unset outside GitHub
-# `if:` conditions this module understands: a repository variable is set.
+UNSET = re.compile(r"^(vars|secrets)\.\w+$")
 VARIABLE_IS_SET = re.compile(r"^vars\.\w+ != ''$")
+SETUP_ACTIONS = ("actions/checkout@", "astral-sh/setup-uv@")
+JOB_KEYS = {"name", "runs-on", "timeout-minutes", "permissions", "env", "steps"}
+STEP_KEYS = {"name", "id", "run", "env", "if", "uses", "with"}
 
 
 @dataclass
@@ -30,12 +36,11 @@ class Step:
     condition: str | None
 
 
-def _resolve(value: str, where: str) -> str:
+def _resolve(value: object, where: str) -> str:
     def replace(match: re.Match) -> str:
-        expression = match.group(1)
-        if expression.startswith(UNSET_CONTEXTS):
+        if UNSET.match(match.group(1)):
             return ""
-        raise ValueError(f"{where}: cannot evaluate ${{{{ {expression} }}}} locally")
+        raise ValueError(f"{where}: cannot evaluate {match.group(0)} locally")
 
     return EXPRESSION.sub(replace, str(value))
 
@@ -44,18 +49,28 @@ def _env(mapping: dict | None, where: str) -> dict[str, str]:
     return {key: _resolve(value, where) for key, value in (mapping or {}).items()}
 
 
-def run_steps(workflow: Path) -> list[Step]:
+def _only(keys, allowed: set[str], where: str) -> None:
+    unknown = set(keys) - allowed
+    if unknown:
+        raise ValueError(f"{where}: cannot mirror {sorted(unknown)} locally")
+
+
+def read_run_steps(workflow: Path) -> list[Step]:
     """Every `run:` step of every job, in file order, with its environment."""
     document = yaml.safe_load(workflow.read_text())
     workflow_env = _env(document.get("env"), workflow.name)
     steps = []
     for job_id, job in document["jobs"].items():
+        _only(job, JOB_KEYS, f"{workflow.name} job {job_id}")
         job_env = {**workflow_env, **_env(job.get("env"), job_id)}
         for index, step in enumerate(job["steps"]):
-            if "run" not in step:
-                continue
             name = step.get("name", f"step {index + 1}")
             where = f"{workflow.name} {job_id}: {name}"
+            _only(step, STEP_KEYS, where)
+            if "uses" in step:
+                if not step["uses"].startswith(SETUP_ACTIONS):
+                    raise ValueError(f"{where}: cannot run action {step['uses']}")
+                continue
             if EXPRESSION.search(step["run"]):
                 raise ValueError(f"{where}: expressions in run: (use env: instead)")
             env = {**job_env, **_env(step.get("env"), where)}
@@ -71,21 +86,24 @@ def should_run(step: Step) -> bool:
     raise ValueError(f"{step.job}: {step.name}: cannot evaluate if: {step.condition}")
 
 
-def execute(step: Step, cwd: Path, env: dict[str, str], timeout: int = 1200):
-    """Run one step with GitHub's default shell; returns the completed process."""
+def execute(
+    step: Step, cwd: Path, env: dict[str, str], timeout: int = 1200
+) -> subprocess.CompletedProcess:
+    """Run one step with GitHub's default shell."""
     with tempfile.TemporaryDirectory() as scratch:
-        github = {
-            "CI": "true",
-            "GITHUB_OUTPUT": f"{scratch}/output",
-            "GITHUB_STEP_SUMMARY": f"{scratch}/summary",
-            "GITHUB_ENV": f"{scratch}/env",
-            "RUNNER_TEMP": scratch,
+        files = {
+            name: f"{scratch}/{name.lower()}"
+            for name in ("GITHUB_OUTPUT", "GITHUB_STEP_SUMMARY", "GITHUB_ENV", "GITHUB_PATH")
         }
-        return subprocess.run(
+        result = subprocess.run(
             ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", step.script],
             cwd=cwd,
-            env={**env, **github, **step.env},
+            env={**env, **files, "CI": "true", "RUNNER_TEMP": scratch, **step.env},
             capture_output=True,
             text=True,
             timeout=timeout,
         )
+        for name in ("GITHUB_ENV", "GITHUB_PATH"):
+            if Path(files[name]).exists():
+                raise ValueError(f"{step.job}: {step.name} writes {name}, not mirrored here")
+    return result

@@ -5,6 +5,7 @@ over HTTP, once per task. Tests of one task share one project (xdist group)."""
 
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -31,7 +32,7 @@ from devtools.projects import (
     uv,
     wait_until_ready,
 )
-from devtools.workflows import execute, run_steps, should_run
+from devtools.workflows import execute, read_run_steps, should_run
 
 pytestmark = pytest.mark.slow
 
@@ -46,6 +47,12 @@ CHANGED_HYPERPARAMETER = {
     "linear": {"alpha": 2.0},
 }
 STAGES = ("prepare", "validate", "train", "evaluate", "register")
+BROWSER_CHECK = Path(__file__).parents[1] / "devtools" / "browser" / "check_page.cjs"
+GIT_AUTHOR = {
+    key: value
+    for who in ("AUTHOR", "COMMITTER")
+    for key, value in ((f"GIT_{who}_NAME", "Test"), (f"GIT_{who}_EMAIL", "test@example.com"))
+}
 
 
 @dataclass
@@ -58,13 +65,16 @@ class Deep:
 
 @pytest.fixture(scope="module", params=list(DEEP_CASES))
 def deep(request, tmp_path_factory) -> Deep:
-    """Render, `uv sync` (which writes uv.lock, as for the owner's first commit),
-    `git init`, then run ci.yml's `run:` steps, once per task."""
+    """Render, `uv sync` (which writes uv.lock), make the first commit as the
+    README says (DVC's Git integration on), then run ci.yml's `run:` steps
+    as GitHub would on a checkout of that commit, once per task."""
     task = request.param
     path = render(tmp_path_factory.mktemp(task), task=task, model_family=DEEP_CASES[task])
     sync(path)
+    (path / ".dvc" / "config.local").unlink()
     run(["git", "init", "--quiet"], path)
     run(["git", "add", "--all"], path)
+    run(["git", "commit", "--quiet", "--message", "First commit"], path, env=GIT_AUTHOR)
     slug = yaml.safe_load((path / ".copier-answers.yml").read_text())["project_slug"]
     return Deep(path, task, slug, run_ci_steps(path))
 
@@ -77,7 +87,7 @@ def run_ci_steps(project: Path) -> dict[str, str]:
     if python:  # the interpreter setup-uv would provide on GitHub
         env["UV_PYTHON"] = python
     outputs = {}
-    for step in run_steps(project / ".github/workflows/ci.yml"):
+    for step in read_run_steps(project / ".github/workflows/ci.yml"):
         if not should_run(step):
             continue
         result = execute(step, project, env)
@@ -243,6 +253,115 @@ def test_service_over_http(deep):
     logged = [line for path in log_dir.glob("*.jsonl") for line in path.read_text().splitlines()]
     assert len(logged) == served
     assert json.loads(logged[0])["model_version"] == champion
+
+
+def serve_simulated_traffic(deep: Deep, log_dir: Path, *flags: str) -> str:
+    """Run the service, send it `simulate-drift` traffic, stop it (which
+    flushes the prediction log into log_dir); returns its /metrics page."""
+    port = free_port()
+    env = {"SERVE_PREDICTION_LOG_DIR": str(log_dir)}
+    service = start_service(deep.path, deep.slug, port, env)
+    try:
+        wait_until_ready(service, port)
+        url = f"http://127.0.0.1:{port}"
+        sent = in_project(deep.path, deep.slug, "simulate-drift", "--url", url, *flags)
+        assert "1500" in sent.stdout
+        return httpx.get(f"{url}/metrics").text
+    finally:
+        stop_service(service)
+
+
+def monitor(deep: Deep, log_dir: Path, output: Path) -> tuple[int, dict]:
+    command = ["monitor", "--log-dir", str(log_dir), "--output", str(output)]
+    result = in_project(deep.path, deep.slug, *command, check=False)
+    assert result.returncode in (0, 2), result.stdout + result.stderr
+    return result.returncode, json.loads((output / "summary.json").read_text())
+
+
+@dataclass
+class DriftRun:
+    calm: tuple[int, dict]  # monitor's exit status and summary, unshifted traffic
+    shifted: tuple[int, dict]  # the same, shifted traffic
+    report: Path  # the shifted run's output directory
+    service_metrics: str  # the service's /metrics page after the shifted traffic
+
+
+@pytest.fixture(scope="module")
+def drift_run(deep, tmp_path_factory) -> DriftRun:
+    """traffic -> prediction log -> monitor, on the real service, twice."""
+    scratch = tmp_path_factory.mktemp(f"drift-{deep.task}")
+    serve_simulated_traffic(deep, scratch / "calm", "--rows", "1500", "--no-shift")
+    calm = monitor(deep, scratch / "calm", scratch / "calm-report")
+    service_metrics = serve_simulated_traffic(
+        deep, scratch / "shifted", "--rows", "1500", "--seed", "7"
+    )
+    shifted = monitor(deep, scratch / "shifted", scratch / "report")
+    return DriftRun(calm, shifted, scratch / "report", service_metrics)
+
+
+def test_monitor_sees_simulated_drift_and_only_that(deep, drift_run):
+    shift = yaml.safe_load((deep.path / "params.yaml").read_text())["monitoring"]["simulate"]
+    features = yaml.safe_load((deep.path / "schema.yaml").read_text())["features"]
+
+    status, summary = drift_run.calm
+    assert status == 0 and summary["verdict"]["drift_detected"] is False
+    assert summary["drifted_features"] == []
+
+    status, summary = drift_run.shifted
+    assert status == 2 and summary["verdict"]["drift_detected"] is True
+    assert set(summary["drifted_features"]) == {
+        shift["numeric_feature"],
+        shift["categorical_feature"],
+    }
+    assert summary["rows"]["current"] == 1500
+    assert summary["predictions"], "prediction drift was not computed"
+
+    report = (drift_run.report / "report.html").read_text()
+    assert report.count("data:image/png;base64,") == len(features) + 1  # + PSI chart
+    textfile = (drift_run.report / "monitor.prom").read_text()
+    assert "monitor_drift_detected 1.0" in textfile
+
+    # The Grafana dashboard asks only for metrics the service or the monitor exports.
+    exported = drift_run.service_metrics + textfile
+    for name in dashboard_metric_names(deep.path / "observability/grafana-dashboard.json"):
+        base = re.sub(r"_(total|bucket)$", "", name)
+        assert re.search(rf"^(# TYPE )?({name}|{base})\b", exported, re.M), name
+
+
+def test_drift_report_renders_in_chromium(deep, drift_run):
+    """Headless Chromium opens the report without errors and every chart decodes.
+    .ci/run installs Debian's chromium and sets REQUIRE_CHROMIUM: there a
+    missing browser fails; elsewhere it skips."""
+    chromium = os.environ.get("CHROMIUM") or shutil.which("chromium")
+    if not chromium:
+        if os.environ.get("REQUIRE_CHROMIUM"):
+            pytest.fail("REQUIRE_CHROMIUM is set but no chromium was found")
+        pytest.skip("no chromium on this machine (apt-get install chromium)")
+    features = yaml.safe_load((deep.path / "schema.yaml").read_text())["features"]
+    screenshot = drift_run.report / "report.png"
+    node = Path(sys.executable).parent / "node"
+    page = drift_run.report / "report.html"
+    result = subprocess.run(
+        [str(node), str(BROWSER_CHECK), str(page), str(screenshot)],
+        env={**os.environ, "CHROMIUM": chromium},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    checked = json.loads(result.stdout.strip().splitlines()[-1])
+    assert checked == {"images": len(features) + 1, "problems": []}
+    assert screenshot.stat().st_size > 50_000  # a page of charts, not a blank one
+
+
+def dashboard_metric_names(dashboard: Path) -> set[str]:
+    names = set()
+    for panel in json.loads(dashboard.read_text())["panels"]:
+        for target in panel["targets"]:
+            expr = re.sub(r"by \([^)]*\)|\[[^\]]*\]", "", target["expr"])
+            names |= set(re.findall(r"\b([a-z_][a-z0-9_]*)\b(?!\s*\()", expr))
+    assert names, "no metric names found"
+    return names
 
 
 def test_service_openapi_fuzzing(deep):

@@ -16,3 +16,6 @@ VALIDATION_REPORT = Path("reports/validation.json")
 METRICS_FILE = Path("reports/metrics.json")
 PLOTS_DIR = Path("reports/plots")
 REGISTRY_REPORT = Path("reports/registry.json")
+
+PREDICTION_LOG_DIR = Path("logs/predictions")  # written by the service
+MONITORING_DIR = Path("reports/monitoring")  # report.html, summary.json, monitor.prom

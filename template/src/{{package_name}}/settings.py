@@ -59,6 +59,37 @@ class QualityParams(_Strict):
     min_gain: float = Field(0.0, ge=0)
 
 
+class FeatureThresholds(_Strict):
+    alpha: float | None = Field(None, gt=0, lt=1)
+    min_psi: float | None = Field(None, ge=0)
+
+
+class SimulatedShift(_Strict):
+    numeric_feature: str
+    numeric_factor: float = Field(gt=0)
+    categorical_feature: str
+    category: str
+    category_share: float = Field(gt=0, le=1)
+
+
+class MonitoringParams(_Strict):
+    window_hours: float = Field(24, gt=0)
+    min_rows: int = Field(200, gt=0)
+    alpha: float = Field(0.01, gt=0, lt=1)
+    min_psi: float = Field(0.1, ge=0)
+    features: dict[str, FeatureThresholds] = {}
+    drift_share: float = Field(0.2, gt=0, le=1)
+    max_metric_drop: float = Field(0.05, ge=0)
+    simulate: SimulatedShift
+
+    def thresholds(self, feature: str) -> tuple[float, float]:
+        """(alpha, min_psi) of one feature: its override, else the default."""
+        override = self.features.get(feature, FeatureThresholds())
+        alpha = self.alpha if override.alpha is None else override.alpha
+        min_psi = self.min_psi if override.min_psi is None else override.min_psi
+        return alpha, min_psi
+
+
 class Params(_Strict):
     seed: int = 42
     data: DataParams
@@ -67,6 +98,7 @@ class Params(_Strict):
     # `register` would shadow a pydantic attribute; the YAML key stays `register`.
     registry: RegisterParams = Field(alias="register")
     quality: QualityParams
+    monitoring: MonitoringParams
 
 
 def describe_validation_error(source: str, error: ValidationError) -> str:

@@ -2,9 +2,9 @@
 
 Format (documented in the README): JSON Lines files under the log directory,
 one file per UTC hour, `predictions-YYYYMMDD-HH.jsonl`; one line per predicted
-row with `timestamp`, `request_id`, `model_version`, `inputs` (feature ->
-value, null when missing), `prediction` and, for classifiers,
-`probabilities` (class -> probability).
+row with `timestamp`, `request_id`, `row` (the row's position in its
+request), `model_version`, `inputs` (feature -> value, null when missing),
+`prediction` and, for classifiers, `probabilities` (class -> probability).
 
 A bounded in-memory buffer decouples requests from disk: a full buffer
 drops the record and counts it (metric `prediction_log_dropped_total`)
@@ -27,10 +27,11 @@ WRITE_INTERVAL_SECONDS = 0.05
 
 def _lines(features, created, request_id, model_version, rows, items):
     timestamp = datetime.fromtimestamp(created, UTC).isoformat()
-    for row, item in zip(rows, items, strict=True):
+    for index, (row, item) in enumerate(zip(rows, items, strict=True)):
         record = {
             "timestamp": timestamp,
             "request_id": request_id,
+            "row": index,  # position in the request: labels join on (request_id, row)
             "model_version": model_version,
             # Every feature, null when the request left it out.
             "inputs": {name: row.get(name) for name in features},

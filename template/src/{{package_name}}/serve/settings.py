@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Literal, get_args
 
 from ..errors import ProjectError
+from ..paths import PREDICTION_LOG_DIR
 
 Backend = Literal["auto", "onnx", "sklearn"]
 BACKENDS = get_args(Backend)
@@ -41,7 +42,7 @@ class ServiceSettings:
             raise ProjectError(
                 f"SERVE_BACKEND must be one of {BACKENDS}, got {backend!r}"
             )
-        log_dir = os.environ.get("SERVE_PREDICTION_LOG_DIR", "logs/predictions")
+        log_dir = os.environ.get("SERVE_PREDICTION_LOG_DIR", str(PREDICTION_LOG_DIR))
         return cls(
             # None: the registry champion of the model named in params.yaml.
             model_uri=os.environ.get("SERVE_MODEL_URI") or None,

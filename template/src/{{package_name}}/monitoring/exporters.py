@@ -1,0 +1,80 @@
+"""Where the monitor's verdict goes besides the reports: Prometheus (a file
+for node-exporter's textfile collector, and a Pushgateway when one is
+configured) and GitHub Actions step outputs."""
+
+import os
+import time
+from pathlib import Path
+
+from prometheus_client import CollectorRegistry, Gauge, push_to_gateway
+from prometheus_client import write_to_textfile as write_textfile
+
+from .job import MonitorResult
+
+PUSHGATEWAY_ENV = "MONITOR_PUSHGATEWAY_URL"
+
+
+def verdict_registry(result: MonitorResult) -> CollectorRegistry:
+    registry = CollectorRegistry()
+
+    def gauge(name: str, text: str, value: float, **labels: str) -> None:
+        metric = Gauge(name, text, list(labels), registry=registry)
+        (metric.labels(**labels) if labels else metric).set(value)
+
+    gauge(
+        "monitor_drift_detected",
+        "1 when data or prediction drift",
+        result.drift_detected,
+    )
+    gauge("monitor_retrain_recommended", "1 when drift or degraded", result.retrain)
+    gauge(
+        "monitor_drifted_feature_share",
+        "share of drifted features",
+        result.drifted_share,
+    )
+    gauge("monitor_window_rows", "rows in the current window", result.current_rows)
+    gauge("monitor_last_run_timestamp_seconds", "end of the last run", time.time())
+    psi = Gauge(
+        "monitor_feature_psi", "PSI per feature", ["feature"], registry=registry
+    )
+    drifted = Gauge(
+        "monitor_feature_drifted", "1 when drifted", ["feature"], registry=registry
+    )
+    for column in [*result.features, *result.predictions]:
+        psi.labels(column.name).set(
+            column.psi if column.psi is not None else float("nan")
+        )
+        drifted.labels(column.name).set(column.drifted)
+    labelled = Gauge(
+        "monitor_labelled_metric",
+        "metrics on delayed labels (no samples without labels)",
+        ["metric"],
+        registry=registry,
+    )
+    scores = result.performance.current if result.performance else {}
+    for name, value in scores.items():
+        labelled.labels(name).set(value)
+    return registry
+
+
+def export_prometheus(result: MonitorResult, textfile: Path, job: str) -> str | None:
+    """Write the textfile; push too when MONITOR_PUSHGATEWAY_URL is set.
+    Returns the gateway pushed to, if any."""
+    registry = verdict_registry(result)
+    textfile.parent.mkdir(parents=True, exist_ok=True)
+    write_textfile(str(textfile), registry)
+    gateway = os.environ.get(PUSHGATEWAY_ENV)
+    if gateway:
+        push_to_gateway(gateway, job=job, registry=registry)
+    return gateway
+
+
+def github_outputs(result: MonitorResult, report: Path) -> None:
+    """Step outputs `drift`, `retrain` and `report` when run by GitHub Actions."""
+    path = os.environ.get("GITHUB_OUTPUT")
+    if not path:
+        return
+    with open(path, "a") as outputs:
+        outputs.write(f"drift={str(result.drift_detected).lower()}\n")
+        outputs.write(f"retrain={str(result.retrain).lower()}\n")
+        outputs.write(f"report={report}\n")

@@ -1,0 +1,197 @@
+"""The monitoring job: compare the current window with the reference, write
+the reports, and say whether to retrain."""
+
+import os
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+
+import pandas as pd
+
+from ..errors import ProjectError
+from ..predict import load_model, predict_frame
+from ..schema import Feature, Schema
+from ..settings import MonitoringParams, Params
+from . import performance
+from .data_quality import FeatureQuality, window_quality
+from .drift import (
+    ColumnDrift,
+    Thresholds,
+    categorical_drift,
+    dataset_drift,
+    numeric_drift,
+)
+from .values import column
+from .windows import Window
+
+PREDICTION = "prediction"
+
+
+@dataclass
+class MonitorResult:
+    features: list[ColumnDrift]
+    predictions: list[ColumnDrift]
+    drifted_share: float
+    data_drift: bool
+    quality: list[FeatureQuality]
+    performance: performance.Performance | None
+    current_rows: int
+    reference_rows: int
+    sources: dict[str, str]
+    skipped_log_lines: int
+    created: str
+
+    @property
+    def prediction_drift(self) -> bool:
+        return any(c.drifted for c in self.predictions)
+
+    @property
+    def drift_detected(self) -> bool:
+        return self.data_drift or self.prediction_drift
+
+    @property
+    def retrain(self) -> bool:
+        degraded = self.performance is not None and self.performance.degraded
+        return self.drift_detected or degraded
+
+    def summary(self) -> dict:
+        """JSON-ready: every figure, and the verdicts."""
+
+        def drift_rows(columns):
+            return [{**asdict(c), "drifted": c.drifted} for c in columns]
+
+        return {
+            "created": self.created,
+            "verdict": {
+                "drift_detected": self.drift_detected,
+                "data_drift": self.data_drift,
+                "prediction_drift": self.prediction_drift,
+                "performance_degraded": bool(
+                    self.performance and self.performance.degraded
+                ),
+                "retrain": self.retrain,
+            },
+            "drifted_features": [c.name for c in self.features if c.drifted],
+            "drifted_share": self.drifted_share,
+            "rows": {"reference": self.reference_rows, "current": self.current_rows},
+            "sources": self.sources,
+            "features": drift_rows(self.features),
+            "predictions": drift_rows(self.predictions),
+            "quality": [asdict(q) for q in self.quality],
+            "skipped_log_lines": self.skipped_log_lines,
+            "performance": asdict(self.performance) if self.performance else None,
+        }
+
+
+def feature_drift(
+    schema: Schema,
+    settings: MonitoringParams,
+    reference: pd.DataFrame,
+    current: pd.DataFrame,
+) -> list[ColumnDrift]:
+    """Drift of every schema feature, with its own thresholds. Columns run in
+    parallel threads: sorting and counting happen in numpy, pandas and scipy,
+    which release the GIL."""
+
+    def drift_of(feature: Feature) -> ColumnDrift:
+        ref = column(reference[feature.name], feature).values
+        cur = column(current[feature.name], feature).values
+        test = numeric_drift if feature.type == "numeric" else categorical_drift
+        limits = Thresholds(*settings.thresholds(feature.name))
+        return test(feature.name, feature.type, ref, cur, limits)
+
+    with ThreadPoolExecutor(max_workers=os.cpu_count()) as pool:
+        return list(pool.map(drift_of, schema.features))
+
+
+def prediction_drift(
+    schema: Schema,
+    settings: MonitoringParams,
+    reference_predictions: pd.DataFrame,
+    current: pd.DataFrame,
+) -> list[ColumnDrift]:
+    """Drift of the served predictions (and of each class probability) against
+    the model's predictions on rows it did not train on."""
+    limits = Thresholds(*settings.thresholds(PREDICTION))
+    ref, cur = reference_predictions, current.dropna(subset=[PREDICTION])
+    expected, served = ref[PREDICTION], cur[PREDICTION]
+    if not schema.is_classification:
+        return [numeric_drift(PREDICTION, PREDICTION, expected, served, limits)]
+    # As strings: the model's classes and the log's JSON values compare equal.
+    results = [
+        categorical_drift(
+            PREDICTION, PREDICTION, expected.astype(str), served.astype(str), limits
+        )
+    ]
+    for label in schema.target.classes or []:
+        probability = cur["probabilities"].map(lambda p, key=str(label): p[key])
+        name = f"probability_{label}"
+        results.append(numeric_drift(name, PREDICTION, ref[name], probability, limits))
+    return results
+
+
+def run_monitor(
+    params: Params,
+    schema: Schema,
+    reference: Window,
+    current: Window,
+    model_uri: str,
+    holdout: Window | None = None,
+    labels: pd.DataFrame | None = None,
+    say: Callable[[str], None] = lambda message: None,
+) -> MonitorResult:
+    """Compare `current` with `reference`. Prediction drift needs `holdout`,
+    rows the model did not train on: its predictions on its own training rows
+    are more confident than on any new data, so they are no reference."""
+    settings = params.monitoring
+    _check_threshold_names(settings, schema)
+    rows = len(current.frame)
+    if rows < settings.min_rows:
+        raise ProjectError(
+            f"{current.source}: {rows} rows in the window; drift tests need at "
+            f"least monitoring.min_rows = {settings.min_rows}"
+        )
+    say(f"reference {len(reference.frame)} rows, current {rows} rows")
+    features = feature_drift(schema, settings, reference.frame, current.frame)
+    share, data_drift = dataset_drift(features, settings.drift_share)
+
+    predictions: list[ColumnDrift] = []
+    logged = PREDICTION in current.frame and current.frame[PREDICTION].notna().any()
+    if holdout is not None and logged:
+        say(f"predicting {holdout.source} with {model_uri}")
+        model = load_model(model_uri)
+        reference_predictions = predict_frame(model, holdout.frame, schema)
+        predictions = prediction_drift(
+            schema, settings, reference_predictions, current.frame
+        )
+
+    result_performance = None
+    if labels is not None:
+        say(f"scoring {len(labels)} delayed labels")
+        result_performance = performance.labelled_performance(
+            current.frame, labels, schema, params, performance.training_metrics()
+        )
+    return MonitorResult(
+        features=features,
+        predictions=predictions,
+        drifted_share=share,
+        data_drift=data_drift,
+        quality=window_quality(schema, reference.frame, current.frame),
+        performance=result_performance,
+        current_rows=rows,
+        reference_rows=len(reference.frame),
+        sources={"reference": reference.source, "current": current.source},
+        skipped_log_lines=current.skipped_lines,
+        created=datetime.now(UTC).isoformat(timespec="seconds"),
+    )
+
+
+def _check_threshold_names(settings: MonitoringParams, schema: Schema) -> None:
+    known = {*schema.feature_names, PREDICTION}
+    unknown = sorted(set(settings.features) - known)
+    if unknown:
+        raise ProjectError(
+            f"params.yaml monitoring.features names unknown feature(s) {unknown}; "
+            f"known: {sorted(known)}"
+        )
