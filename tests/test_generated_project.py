@@ -331,9 +331,11 @@ def test_monitor_sees_simulated_drift_and_only_that(deep, drift_run):
 
 def test_drift_report_renders_in_chromium(deep, drift_run):
     """Headless Chromium opens the report without errors and every chart decodes.
-    .ci/run installs Debian's chromium and sets REQUIRE_CHROMIUM: there a
+    .ci/run makes sure a Chromium is there and sets REQUIRE_CHROMIUM: there a
     missing browser fails; elsewhere it skips."""
-    chromium = os.environ.get("CHROMIUM") or shutil.which("chromium")
+    chromium = os.environ.get("CHROMIUM") or next(
+        filter(None, map(shutil.which, ("chromium", "google-chrome"))), None
+    )
     if not chromium:
         if os.environ.get("REQUIRE_CHROMIUM"):
             pytest.fail("REQUIRE_CHROMIUM is set but no chromium was found")
