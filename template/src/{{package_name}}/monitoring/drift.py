@@ -97,8 +97,11 @@ def category_counts(reference: pd.Series, current: pd.Series):
 
 
 def dataset_drift(columns: list[ColumnDrift], drift_share: float) -> tuple[float, bool]:
-    """Share of drifted columns, and whether it reaches drift_share."""
-    share = sum(c.drifted for c in columns) / len(columns)
+    """Share of drifted columns among those that could be tested (a column
+    without values is a data-quality problem), and whether it reaches
+    drift_share."""
+    tested = [c for c in columns if c.p_value is not None]
+    share = sum(c.drifted for c in tested) / len(tested) if tested else 0.0
     return share, share >= drift_share
 
 

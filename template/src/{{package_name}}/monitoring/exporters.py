@@ -2,6 +2,7 @@
 for node-exporter's textfile collector, and a Pushgateway when one is
 configured) and GitHub Actions step outputs."""
 
+import logging
 import os
 import time
 from pathlib import Path
@@ -12,6 +13,7 @@ from prometheus_client import write_to_textfile as write_textfile
 from .job import MonitorResult
 
 PUSHGATEWAY_ENV = "MONITOR_PUSHGATEWAY_URL"
+log = logging.getLogger(__name__)
 
 
 def verdict_registry(result: MonitorResult) -> CollectorRegistry:
@@ -27,6 +29,11 @@ def verdict_registry(result: MonitorResult) -> CollectorRegistry:
         result.drift_detected,
     )
     gauge("monitor_retrain_recommended", "1 when drift or degraded", result.retrain)
+    gauge(
+        "monitor_quality_problems",
+        "1 when the inputs are broken",
+        result.quality_problems,
+    )
     gauge(
         "monitor_drifted_feature_share",
         "share of drifted features",
@@ -65,7 +72,11 @@ def export_prometheus(result: MonitorResult, textfile: Path, job: str) -> str | 
     write_textfile(str(textfile), registry)
     gateway = os.environ.get(PUSHGATEWAY_ENV)
     if gateway:
-        push_to_gateway(gateway, job=job, registry=registry)
+        try:
+            push_to_gateway(gateway, job=job, registry=registry)
+        except OSError as error:  # the verdict must still reach its other outputs
+            log.warning("cannot push to the Pushgateway at %s: %s", gateway, error)
+            return None
     return gateway
 
 
@@ -77,4 +88,5 @@ def github_outputs(result: MonitorResult, report: Path) -> None:
     with open(path, "a") as outputs:
         outputs.write(f"drift={str(result.drift_detected).lower()}\n")
         outputs.write(f"retrain={str(result.retrain).lower()}\n")
+        outputs.write(f"quality_problems={str(result.quality_problems).lower()}\n")
         outputs.write(f"report={report}\n")

@@ -55,6 +55,11 @@ class MonitorResult:
         degraded = self.performance is not None and self.performance.degraded
         return self.drift_detected or degraded
 
+    @property
+    def quality_problems(self) -> bool:
+        """Broken inputs: the drift verdict alone cannot be trusted."""
+        return self.skipped_log_lines > 0 or any(q.problems for q in self.quality)
+
     def summary(self) -> dict:
         """JSON-ready: every figure, and the verdicts."""
 
@@ -71,6 +76,7 @@ class MonitorResult:
                     self.performance and self.performance.degraded
                 ),
                 "retrain": self.retrain,
+                "quality_problems": self.quality_problems,
             },
             "drifted_features": [c.name for c in self.features if c.drifted],
             "drifted_share": self.drifted_share,
@@ -118,17 +124,34 @@ def prediction_drift(
     expected, served = ref[PREDICTION], cur[PREDICTION]
     if not schema.is_classification:
         return [numeric_drift(PREDICTION, PREDICTION, expected, served, limits)]
-    # As strings: the model's classes and the log's JSON values compare equal.
     results = [
         categorical_drift(
-            PREDICTION, PREDICTION, expected.astype(str), served.astype(str), limits
+            PREDICTION, PREDICTION, _as_text(expected), _as_text(served), limits
         )
     ]
-    for label in schema.target.classes or []:
-        probability = cur["probabilities"].map(lambda p, key=str(label): p[key])
+    # Binary: one class's probability decides the other's; test one.
+    classes = schema.target.classes or []
+    tested = [schema.positive_class] if len(classes) == 2 else classes
+    for label in tested:
+        probability = cur["probabilities"].map(
+            lambda p, key=str(label): p.get(key) if isinstance(p, dict) else None
+        )
         name = f"probability_{label}"
-        results.append(numeric_drift(name, PREDICTION, ref[name], probability, limits))
+        results.append(
+            numeric_drift(name, PREDICTION, ref[name], probability.dropna(), limits)
+        )
     return results
+
+
+def _as_text(labels: pd.Series) -> pd.Series:
+    """Class labels as text, so 1, 1.0 (a column with a gap) and "1" agree."""
+
+    def text(value) -> str:
+        if isinstance(value, float) and value.is_integer():
+            return str(int(value))
+        return str(value)
+
+    return labels.map(text)
 
 
 def run_monitor(
@@ -157,8 +180,9 @@ def run_monitor(
     share, data_drift = dataset_drift(features, settings.drift_share)
 
     predictions: list[ColumnDrift] = []
-    logged = PREDICTION in current.frame and current.frame[PREDICTION].notna().any()
-    if holdout is not None and logged:
+    frame = current.frame
+    logged = "probabilities" in frame and frame[PREDICTION].notna().any()
+    if holdout is not None and logged:  # a prediction log, not a plain file
         say(f"predicting {holdout.source} with {model_uri}")
         model = load_model(model_uri)
         reference_predictions = predict_frame(model, holdout.frame, schema)
@@ -168,6 +192,11 @@ def run_monitor(
 
     result_performance = None
     if labels is not None:
+        if "request_id" not in current.frame:
+            raise ProjectError(
+                "delayed labels join the prediction log on request_id and row: "
+                "give the log (--log-dir), not a file (--current)"
+            )
         say(f"scoring {len(labels)} delayed labels")
         result_performance = performance.labelled_performance(
             current.frame, labels, schema, params, performance.training_metrics()

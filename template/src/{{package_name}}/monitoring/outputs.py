@@ -1,9 +1,11 @@
 """Write everything a monitoring run produces into one directory."""
 
 import json
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..errors import ProjectError
 from ..schema import Schema
 from . import exporters
 from .job import MonitorResult
@@ -27,15 +29,30 @@ def write_outputs(
     directory: Path,
     project: str,
 ) -> Outputs:
+    if directory.exists() and not directory.is_dir():
+        raise ProjectError(f"--output {directory} is a file, not a directory")
     directory.mkdir(parents=True, exist_ok=True)
     summary = directory / "summary.json"
-    summary.write_text(json.dumps(result.summary(), indent=2, default=str) + "\n")
+    # NaN (e.g. ROC AUC on one class) is not JSON: written as null.
+    summary.write_text(
+        json.dumps(_finite(result.summary()), indent=2, default=str) + "\n"
+    )
     report = directory / "report.html"
     title = f"{project}: monitoring report"
     report.write_text(
         render_html(result, schema, reference.frame, current.frame, title)
     )
+    exporters.github_outputs(result, report)  # first: a failed push must not hide it
     textfile = directory / "monitor.prom"
     gateway = exporters.export_prometheus(result, textfile, job=f"{project}-monitor")
-    exporters.github_outputs(result, report)
     return Outputs(summary, report, textfile, gateway)
+
+
+def _finite(value):
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {key: _finite(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_finite(item) for item in value]
+    return value

@@ -7,6 +7,7 @@ and the target column named in schema.yaml.
 """
 
 import json
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,6 +33,8 @@ class Performance:
 
 
 def read_labels(path: Path, schema: Schema) -> pd.DataFrame:
+    """The labels, keyed by (request_id as text, row as a whole number), with
+    unlabelled rows dropped; duplicate keys are an error."""
     labels = read_table(path)
     target = schema.target.name
     missing = [name for name in ("request_id", target) if name not in labels.columns]
@@ -39,6 +42,22 @@ def read_labels(path: Path, schema: Schema) -> pd.DataFrame:
         raise ProjectError(f"labels file {path} lacks column(s): {', '.join(missing)}")
     if "row" not in labels.columns:
         labels = labels.assign(row=0)
+    rows = pd.to_numeric(labels["row"], errors="coerce")
+    if rows.isna().any() or (rows % 1 != 0).any():
+        raise ProjectError(f"labels file {path}: column row must hold whole numbers")
+    labels = labels.assign(request_id=labels["request_id"].astype(str), row=rows)
+    labels = labels.dropna(subset=[target])
+    duplicated = labels.duplicated(subset=["request_id", "row"])
+    if duplicated.any():
+        first = labels[duplicated].iloc[0]
+        raise ProjectError(
+            f"labels file {path}: {int(duplicated.sum())} duplicate (request_id, row) "
+            f"pairs, e.g. ({first['request_id']}, {int(first['row'])})"
+        )
+    if schema.target.classes:  # "1" in a CSV is the class 1
+        by_text = {str(label): label for label in schema.target.classes}
+        labels[target] = labels[target].map(lambda value: by_text.get(str(value)))
+        labels = labels.dropna(subset=[target])
     return labels[["request_id", "row", target]]
 
 
@@ -57,7 +76,11 @@ def labelled_performance(
     at_training: dict[str, float],
 ) -> Performance:
     target = schema.target.name
-    joined = window.merge(labels, on=["request_id", "row"], how="inner")
+    keys = window.assign(
+        request_id=window["request_id"].astype(str),
+        row=pd.to_numeric(window["row"], errors="coerce"),
+    )
+    joined = keys.merge(labels, on=["request_id", "row"], how="inner")
     if joined.empty:
         raise ProjectError(
             "no labelled rows match the window: labels join the prediction log "
@@ -68,13 +91,18 @@ def labelled_performance(
     y_proba, classes = None, None
     if schema.is_classification:
         # Sorted, as scikit-learn orders classes (its metrics expect that order).
-        classes = sorted(schema.target.classes or set(y_true) | set(y_pred))
-        y_proba = np.array(
-            [[row[str(label)] for label in classes] for row in joined["probabilities"]]
-        )
+        classes = sorted(schema.target.classes)
+        try:
+            y_proba = np.array(
+                [[p[str(label)] for label in classes] for p in joined["probabilities"]]
+            )
+        except (KeyError, TypeError):
+            raise ProjectError(
+                "labelled log rows lack a probability for every class"
+            ) from None
     try:
         current = metrics.compute(schema, y_true, y_pred, y_proba, classes)
-    except ValueError as error:  # e.g. only one class among the labels
+    except ValueError as error:  # e.g. mixed label types
         raise ProjectError(
             f"cannot score {len(joined)} labelled rows: {error}"
         ) from None
@@ -87,5 +115,6 @@ def labelled_performance(
         current=current,
         training={name: at_training[name] for name in current if name in at_training},
         drop=drop,
-        degraded=drop > params.monitoring.max_metric_drop,
+        # NaN (ROC AUC when the labels hold one class) decides nothing.
+        degraded=math.isfinite(drop) and drop > params.monitoring.max_metric_drop,
     )

@@ -9,7 +9,14 @@ import pandas as pd
 
 from ..schema import Feature
 
-BOOLEANS = {True: "true", False: "false", "true": "true", "false": "false"}
+BOOLEANS = {
+    True: "true",
+    False: "false",
+    "true": "true",
+    "false": "false",
+    "1": "true",
+    "0": "false",
+}
 
 
 @dataclass
@@ -41,9 +48,12 @@ def column(series: pd.Series, feature: Feature) -> Column:
 
 
 def _plain(value):
-    """numpy booleans and 0/1 as Python booleans; strings lower-cased."""
+    """numpy booleans and 0/1 as Python booleans; strings lower-cased; None
+    for anything else (lists, pandas' NA), which then counts as invalid."""
     if isinstance(value, str):
         return value.lower()
-    if isinstance(value, (bool, np.bool_)) or value in (0, 1):
+    if isinstance(value, (bool, np.bool_)):
         return bool(value)
-    return value
+    if isinstance(value, (int, float, np.integer, np.floating)) and value in (0, 1):
+        return bool(value)
+    return None

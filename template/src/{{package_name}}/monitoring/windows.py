@@ -52,6 +52,8 @@ def log_window(
             try:
                 entry = orjson.loads(line)
                 timestamp = datetime.fromisoformat(entry["timestamp"])
+                if timestamp.tzinfo is None:
+                    timestamp = timestamp.replace(tzinfo=UTC)  # the log writes UTC
                 record = {**entry["inputs"], **{k: entry.get(k) for k in LOG_COLUMNS}}
             except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
                 skipped += 1
