@@ -49,6 +49,7 @@ CHANGED_HYPERPARAMETER = {
 }
 STAGES = ("prepare", "validate", "train", "evaluate", "register")
 BROWSER_CHECK = Path(__file__).parents[1] / "devtools" / "browser" / "check_page.cjs"
+TRAFFIC_ROWS = 1000  # simulated records per monitoring run
 GIT_AUTHOR = {
     key: value
     for who in ("AUTHOR", "COMMITTER")
@@ -266,7 +267,7 @@ def serve_simulated_traffic(deep: Deep, log_dir: Path, *flags: str) -> str:
         wait_until_ready(service, port)
         url = f"http://127.0.0.1:{port}"
         sent = in_project(deep.path, deep.slug, "simulate-drift", "--url", url, *flags)
-        assert "1500" in sent.stdout
+        assert f"{TRAFFIC_ROWS} " in sent.stdout
         return httpx.get(f"{url}/metrics").text
     finally:
         stop_service(service)
@@ -291,10 +292,11 @@ class DriftRun:
 def drift_run(deep, tmp_path_factory) -> DriftRun:
     """traffic -> prediction log -> monitor, on the real service, twice."""
     scratch = tmp_path_factory.mktemp(f"drift-{deep.task}")
-    serve_simulated_traffic(deep, scratch / "calm", "--rows", "1500", "--no-shift")
+    rows = str(TRAFFIC_ROWS)
+    serve_simulated_traffic(deep, scratch / "calm", "--rows", rows, "--no-shift")
     calm = monitor(deep, scratch / "calm", scratch / "calm-report")
     service_metrics = serve_simulated_traffic(
-        deep, scratch / "shifted", "--rows", "1500", "--seed", "7"
+        deep, scratch / "shifted", "--rows", rows, "--seed", "7"
     )
     shifted = monitor(deep, scratch / "shifted", scratch / "report")
     return DriftRun(calm, shifted, scratch / "report", service_metrics)
@@ -314,7 +316,7 @@ def test_monitor_sees_simulated_drift_and_only_that(deep, drift_run):
         shift["numeric_feature"],
         shift["categorical_feature"],
     }
-    assert summary["rows"]["current"] == 1500
+    assert summary["rows"]["current"] == TRAFFIC_ROWS
     assert summary["predictions"], "prediction drift was not computed"
 
     report = (drift_run.report / "report.html").read_text()
@@ -392,7 +394,7 @@ def fuzz(schema: str) -> None:
     # /invocations accepts column-oriented formats whose row lengths JSON
     # Schema cannot express: there, positive-data acceptance is not checked.
     command = [str(Path(sys.executable).with_name("schemathesis")), "run", schema]
-    options = ["--checks", "all", "--max-examples", "25", "--workers", "1", "--seed", "1"]
+    options = ["--checks", "all", "--max-examples", "15", "--workers", "1", "--seed", "1"]
     run([*command, *options, "--exclude-path", "/invocations"], Path.cwd())
     invocations = ["--include-path", "/invocations"]
     run(
