@@ -33,9 +33,16 @@ import statistics
 import tempfile
 from pathlib import Path
 
-import yaml
-
-from devtools.projects import DEFAULT_PYTHON, find_python, in_project, render, run, sync, uv
+from devtools.projects import (
+    DEFAULT_PYTHON,
+    find_python,
+    in_project,
+    project_answers,
+    render,
+    run,
+    sync,
+    uv,
+)
 
 WORKER = Path(__file__).with_name("drift_worker.py")
 EVIDENTLY = ["evidently>=0.7,<0.8", "pandas<3", "pyarrow"]
@@ -74,7 +81,7 @@ def main() -> None:
         if project is None:
             project = render(scratch / "project")
             sync(project)
-        package = yaml.safe_load((project / ".copier-answers.yml").read_text())["package_name"]
+        package = project_answers(project)["package_name"]
         data = scratch / "data"
         data.mkdir()
         ours = ["python", str(WORKER)]

@@ -23,11 +23,11 @@ import time
 from pathlib import Path
 
 import httpx
-import yaml
 
 from devtools.projects import (
     free_port,
     in_project,
+    project_answers,
     project_env,
     render,
     sync,
@@ -100,7 +100,7 @@ def measure_server(name, command, cwd, port, env, bodies, seconds) -> dict:
 
 
 def write_bodies(project: Path, scratch: Path) -> tuple[dict, dict]:
-    answers = yaml.safe_load((project / ".copier-answers.yml").read_text())
+    answers = project_answers(project)
     script = (
         "import json, yaml, importlib; "
         "t = yaml.safe_load(open('schema.yaml'))['target']['name']; "
@@ -139,7 +139,7 @@ def main() -> None:
             project = render(scratch / "project")
             sync(project)
             in_project(project, "dvc", "repro")
-        slug = yaml.safe_load((project / ".copier-answers.yml").read_text())["project_slug"]
+        slug = project_answers(project)["project_slug"]
         model = scratch / "model"
         in_project(project, slug, "export-model", "--output", str(model))
         floor = json.loads(

@@ -14,12 +14,12 @@ import shutil
 import time
 
 import httpx
-import yaml
 
 from devtools.projects import (
     TEMPLATE_ROOT,
     free_port,
     in_project,
+    project_answers,
     render,
     start_service,
     stop_service,
@@ -39,7 +39,7 @@ def main() -> None:
     started = step(f"Rendering the template with default answers into {DEMO_DIR}")
     shutil.rmtree(DEMO_DIR, ignore_errors=True)
     project = render(DEMO_DIR)
-    slug = yaml.safe_load((project / ".copier-answers.yml").read_text())["project_slug"]
+    slug = project_answers(project)["project_slug"]
 
     step("Creating the project's environment (uv sync)")
     sync(project)

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import copier
 import httpx
+import yaml
 
 TEMPLATE_ROOT = Path(__file__).resolve().parents[1]
 TASKS = ["binary_classification", "multiclass_classification", "regression"]
@@ -34,6 +35,11 @@ def render(destination: Path, **answers: str) -> Path:
         vcs_ref="HEAD",
     )
     return destination
+
+
+def project_answers(project: Path) -> dict:
+    """The answers a generated project was rendered with (its answers file)."""
+    return yaml.safe_load((project / ".copier-answers.yml").read_text())
 
 
 def find_python(version: str) -> str | None:

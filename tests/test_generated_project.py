@@ -22,6 +22,7 @@ from devtools.projects import (
     find_python,
     free_port,
     in_project,
+    project_answers,
     project_env,
     project_facts,
     render,
@@ -77,7 +78,7 @@ def deep(request, tmp_path_factory) -> Deep:
     run(["git", "init", "--quiet"], path)
     run(["git", "add", "--all"], path)
     run(["git", "commit", "--quiet", "--message", "First commit"], path, env=GIT_AUTHOR)
-    slug = yaml.safe_load((path / ".copier-answers.yml").read_text())["project_slug"]
+    slug = project_answers(path)["project_slug"]
     return Deep(path, task, slug, run_ci_steps(path))
 
 

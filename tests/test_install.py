@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from devtools.projects import DEFAULT_PYTHON, find_python, run
+from devtools.projects import DEFAULT_PYTHON, find_python, project_answers, run
 
 pytestmark = pytest.mark.slow
 
@@ -30,7 +30,7 @@ def test_pip_install_into_a_fresh_venv_runs_the_pipeline(rendered, tmp_path):
     params["data"]["n_rows"] = 800  # the install is under test, not the fit
     params["model"]["random_forest"]["n_estimators"] = 20
     (workdir / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
-    slug = yaml.safe_load((project / ".copier-answers.yml").read_text())["project_slug"]
+    slug = project_answers(project)["project_slug"]
     cli = str(venv / "bin" / slug)
     for stage in ("prepare", "validate", "train", "evaluate", "register"):
         run([cli, stage], workdir)

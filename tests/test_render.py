@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from devtools.projects import FAMILIES, TASKS, TEMPLATE_ROOT
+from devtools.projects import FAMILIES, TASKS, TEMPLATE_ROOT, project_answers
 
 TEMPLATE = TEMPLATE_ROOT / "template"
 
@@ -76,7 +76,7 @@ JINJA_LEFTOVER = re.compile(r"(?<![$=])\{\{-?\s*[\w(]|\{%-?\s*\w|\w\s+-?%\}")
 def rendered_files(project: Path) -> list[Path]:
     """The files rendered from `.jinja` sources (the others are copied as they
     are, and may hold braces of their own: Grafana legends, for one)."""
-    answers = yaml.safe_load((project / ".copier-answers.yml").read_text())
+    answers = project_answers(project)
     names = {
         "{{package_name}}": answers["package_name"],
         "{{_copier_conf.answers_file}}": ".copier-answers.yml",
@@ -101,7 +101,7 @@ def test_no_jinja_left_behind(project):
 
 
 def test_expected_files(project):
-    answers = yaml.safe_load((project / ".copier-answers.yml").read_text())
+    answers = project_answers(project)
     for name in EXPECTED_FILES:
         assert (project / name.format(package=answers["package_name"])).is_file(), name
 
@@ -128,7 +128,7 @@ def test_dockerfile_lints_clean(project):
     )
     assert result.returncode == 0, result.stdout + result.stderr
     text = (project / "Dockerfile").read_text()
-    answers = yaml.safe_load((project / ".copier-answers.yml").read_text())
+    answers = project_answers(project)
     assert f"ARG PYTHON_VERSION={answers['python_version']}" in text
     assert f'CMD ["{answers["project_slug"]}", "serve"' in text
 
@@ -142,7 +142,7 @@ def test_yaml_and_toml_parse(project):
 
 
 def test_answers_reach_the_files(project):
-    answers = yaml.safe_load((project / ".copier-answers.yml").read_text())
+    answers = project_answers(project)
     params = yaml.safe_load((project / "params.yaml").read_text())
     schema = yaml.safe_load((project / "schema.yaml").read_text())
     pyproject = tomllib.loads((project / "pyproject.toml").read_text())
