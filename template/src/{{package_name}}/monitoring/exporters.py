@@ -64,9 +64,9 @@ def verdict_registry(result: MonitorResult) -> CollectorRegistry:
     return registry
 
 
-def export_prometheus(result: MonitorResult, textfile: Path, job: str) -> str | None:
+def export_prometheus(result: MonitorResult, textfile: Path, job: str) -> None:
     """Write the textfile; push too when MONITOR_PUSHGATEWAY_URL is set.
-    Returns the gateway pushed to, if any."""
+    A failed push is a warning: the verdict has its other outputs."""
     registry = verdict_registry(result)
     textfile.parent.mkdir(parents=True, exist_ok=True)
     write_textfile(str(textfile), registry)
@@ -76,8 +76,6 @@ def export_prometheus(result: MonitorResult, textfile: Path, job: str) -> str | 
             push_to_gateway(gateway, job=job, registry=registry)
         except OSError as error:  # the verdict must still reach its other outputs
             log.warning("cannot push to the Pushgateway at %s: %s", gateway, error)
-            return None
-    return gateway
 
 
 def github_outputs(result: MonitorResult, report: Path) -> None:

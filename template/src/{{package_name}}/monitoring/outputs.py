@@ -18,7 +18,6 @@ class Outputs:
     summary: Path  # summary.json: every figure and the verdicts
     report: Path  # report.html: self-contained, opens offline
     textfile: Path  # monitor.prom: for node-exporter's textfile collector
-    gateway: str | None  # the Pushgateway pushed to, if one is configured
 
 
 def write_outputs(
@@ -44,8 +43,8 @@ def write_outputs(
     )
     exporters.github_outputs(result, report)  # first: a failed push must not hide it
     textfile = directory / "monitor.prom"
-    gateway = exporters.export_prometheus(result, textfile, job=f"{project}-monitor")
-    return Outputs(summary, report, textfile, gateway)
+    exporters.export_prometheus(result, textfile, job=f"{project}-monitor")
+    return Outputs(summary, report, textfile)
 
 
 def _finite(value):

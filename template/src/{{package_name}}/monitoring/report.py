@@ -37,8 +37,7 @@ def render_html(
     current: pd.DataFrame,
     title: str,
 ) -> str:
-    verdict = result.summary()["verdict"]
-    alarm = verdict["retrain"]
+    alarm = result.retrain
     drifted = ", ".join(c.name for c in result.features if c.drifted) or "none"
     headline = (
         f"Retrain recommended: drifted features {drifted}"
