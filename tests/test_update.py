@@ -1,0 +1,254 @@
+"""`copier update` of a generated project whose owner has edited it, from a
+v1 to a v2 release of a throwaway git copy of this template: the owner's
+edits survive, the template's changes arrive (a new file, changed files, a
+renamed file carried by a migration, a new question answered by its
+default), collisions are reported with copier's inline markers, and the
+updated project still passes its own tests and `dvc repro`."""
+
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import copier
+import pytest
+
+from devtools.projects import in_project, project_answers, run, sync
+from devtools.template_repo import commit_all, git, release, snapshot
+
+COPIER = str(Path(sys.executable).with_name("copier"))
+OLD_SCRIPT, NEW_SCRIPT = "scripts/fetch-prediction-logs.sh", "scripts/fetch-logs.sh"
+DASHBOARD = "observability/grafana-dashboard.json"
+CONFLICT_START, CONFLICT_END = "<<<<<<< before updating", ">>>>>>> after updating"
+
+# The migration v2 ships for its rename, in the form docs/maintainers.md gives.
+MIGRATION = f"""
+_migrations:
+  - version: v2.0.0
+    command:
+      - "{{{{ _copier_python }}}}"
+      - "{{{{ _copier_conf.src_path }}}}/hooks/migrations.py"
+      - moved
+      - {OLD_SCRIPT}
+      - {NEW_SCRIPT}
+      - --template
+      - "{{{{ _copier_conf.src_path }}}}"
+      - --from-version
+      - "{{{{ _version_from }}}}"
+      - --answers-file
+      - "{{{{ _copier_conf.answers_file }}}}"
+"""
+OWNER_MODULE = '''"""Features the owner added."""
+
+
+def ratio(numerator: float, denominator: float) -> float:
+    return numerator / denominator
+'''
+NEW_QUESTION = """
+code_owners:
+  type: str
+  help: GitHub users or teams who review changes (CODEOWNERS)
+  default: "@ml-team"
+"""
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text()
+    assert old in text, f"{old!r} not in {path}"
+    path.write_text(text.replace(old, new, 1))
+
+
+def make_release_2(repo: Path) -> None:
+    """Template changes of every kind an update has to carry, tagged v2.0.0."""
+    template = repo / "template"
+    (repo / "copier.yml").write_text((repo / "copier.yml").read_text() + NEW_QUESTION + MIGRATION)
+    (template / ".github" / "CODEOWNERS.jinja").write_text("* {{ code_owners }}\n")
+    (template / "CONTRIBUTING.md").write_text("# Contributing\n\nOpen a pull request.\n")
+    edit(template / "README.md.jinja", "Everything runs offline", "Everything runs on a laptop")
+    edit(template / "params.yaml.jinja", "min_gain: 0.05", "min_gain: 0.04")
+    edit(template / DASHBOARD, '"title": "', '"title": "v2 ')
+    # The rename: the file moves and its references follow.
+    git(repo, "mv", f"template/{OLD_SCRIPT}", f"template/{NEW_SCRIPT}")
+    for path in template.rglob("*"):
+        if path.is_file() and OLD_SCRIPT in path.read_text():
+            path.write_text(path.read_text().replace(OLD_SCRIPT, NEW_SCRIPT))
+    edit(template / NEW_SCRIPT, "# Copy the service's", "# Fetch logs: copy the service's")
+    release(repo, "v2.0.0")
+
+
+def make_owner_edits(project: Path, package: str) -> None:
+    module = project / "src" / package / "owner_features.py"
+    module.write_text(OWNER_MODULE)
+    edit(project / "params.yaml", "n_estimators: 200", "n_estimators: 120")
+    edit(project / "README.md", "Everything runs offline", "OWNER: everything runs offline")
+    with (project / "README.md").open("a") as readme:
+        readme.write("\n## Owner notes\n\nOur runbook lives in the wiki.\n")
+    edit(project / OLD_SCRIPT, "# (your copy command here)", 'cp /mnt/logs/*.jsonl "$destination"')
+    (project / DASHBOARD).unlink()
+    commit_all(project, "Owner edits")
+
+
+@dataclass
+class Updated:
+    template: Path
+    project: Path
+    package: str
+    output: str  # what `copier update` printed
+
+
+@pytest.fixture(scope="module")
+def releases(tmp_path_factory) -> Path:
+    repo = snapshot(tmp_path_factory.mktemp("template"), "v1.0.0")
+    make_release_2(repo)
+    return repo
+
+
+def generate(template: Path, destination: Path, version: str) -> Path:
+    """A project from `version` of the template, committed as its first commit."""
+    copier.run_copy(str(template), destination, defaults=True, quiet=True, vcs_ref=version)
+    git(destination, "init", "--quiet", "--initial-branch", "main")
+    commit_all(destination, "Generated")
+    return destination
+
+
+def copier_update(project: Path, *flags: str) -> subprocess.CompletedProcess:
+    """`copier update` as an owner (or CI) runs it, non-interactively."""
+    return run([COPIER, "update", "--defaults", "--trust", *flags], project)
+
+
+@pytest.fixture(scope="module")
+def updated(releases, tmp_path_factory) -> Updated:
+    project = generate(releases, tmp_path_factory.mktemp("project"), "v1.0.0")
+    package = project_answers(project)["package_name"]
+    make_owner_edits(project, package)
+    result = copier_update(project, "--conflict", "inline")
+    return Updated(releases, project, package, result.stdout + result.stderr)
+
+
+def test_the_update_records_the_new_version_and_answers_the_new_question(updated):
+    answers = project_answers(updated.project)
+    assert answers["_commit"] == "v2.0.0"
+    assert answers["code_owners"] == "@ml-team"
+    assert answers["project_slug"] == "customer-churn"  # earlier answers kept
+    assert (updated.project / ".github" / "CODEOWNERS").read_text() == "* @ml-team\n"
+
+
+def test_owner_edits_survive(updated):
+    project = updated.project
+    assert (project / "src" / updated.package / "owner_features.py").is_file()
+    params = (project / "params.yaml").read_text()
+    assert "n_estimators: 120" in params
+    assert "Our runbook lives in the wiki." in (project / "README.md").read_text()
+    assert not (project / DASHBOARD).exists(), "a file the owner deleted came back"
+
+
+def test_template_changes_arrive(updated):
+    project = updated.project
+    assert (project / "CONTRIBUTING.md").read_text().startswith("# Contributing")
+    assert "min_gain: 0.04" in (project / "params.yaml").read_text()  # merged with the owner's
+    monitor = (project / ".github" / "workflows" / "monitor.yml").read_text()
+    assert NEW_SCRIPT in monitor and OLD_SCRIPT not in monitor
+
+
+def test_the_migration_carries_the_owners_edits_to_the_renamed_file(updated):
+    project = updated.project
+    assert "moved" in updated.output and "merged cleanly" in updated.output
+    assert not (project / OLD_SCRIPT).exists()
+    script = project / NEW_SCRIPT
+    text = script.read_text()
+    assert 'cp /mnt/logs/*.jsonl "$destination"' in text  # the owner's line
+    assert "# Fetch logs: copy the service's" in text  # the template's line
+    assert CONFLICT_START not in text
+    assert script.stat().st_mode & 0o111, "the script lost its executable bit"
+
+
+def test_the_migration_is_safe_to_run_twice(updated):
+    script = updated.project / NEW_SCRIPT
+    before = script.read_text()
+    command = [
+        sys.executable,
+        str(updated.template / "hooks" / "migrations.py"),
+        "moved",
+        OLD_SCRIPT,
+        NEW_SCRIPT,
+        "--template",
+        str(updated.template),
+        "--from-version",
+        "v1.0.0",
+    ]
+    result = run(command, updated.project)
+    assert "merged cleanly" in result.stdout
+    assert script.read_text() == before
+
+
+def test_a_line_both_sides_changed_is_a_conflict_with_both_versions(updated):
+    project = updated.project
+    readme = (project / "README.md").read_text()
+    assert CONFLICT_START in readme and CONFLICT_END in readme
+    ours, theirs = readme.split(CONFLICT_START)[1].split(CONFLICT_END)[0].split("=======")
+    assert "OWNER: everything runs offline" in ours
+    assert "Everything runs on a laptop" in theirs
+    unmerged = git(project, "diff", "--name-only", "--diff-filter=U").split()
+    assert unmerged == ["README.md"]  # git marks it, so it cannot be committed unseen
+    with_markers = [
+        str(path.relative_to(project))
+        for path in project.rglob("*")
+        if ".git" not in path.parts
+        and path.is_file()
+        and CONFLICT_START.encode() in path.read_bytes()
+    ]
+    assert with_markers == ["README.md"]
+    assert not list(project.rglob("*.rej"))
+
+
+def resolve_readme(project: Path, side: int) -> None:
+    """Keep one side of each conflict (0: the owner's, 1: the template's)."""
+    lines, kept, section = [], None, None
+    for line in (project / "README.md").read_text().splitlines(keepends=True):
+        if line.startswith(CONFLICT_START):
+            section, kept = 0, []
+        elif line.startswith("=======") and section is not None:
+            section = 1
+        elif line.startswith(CONFLICT_END):
+            lines += kept
+            section = None
+        elif section is None:
+            lines.append(line)
+        elif section == side:
+            kept.append(line)
+    (project / "README.md").write_text("".join(lines))
+
+
+@pytest.mark.slow
+def test_the_updated_project_passes_its_own_tests_and_pipeline(updated):
+    project = updated.project
+    resolve_readme(project, side=0)
+    commit_all(project, "Update to template v2.0.0")
+    sync(project)
+    tests = in_project(project, "pytest", "-q", "-p", "no:cacheprovider", timeout=900)
+    assert " passed" in tests.stdout and "failed" not in tests.stdout
+    in_project(project, "dvc", "repro", timeout=900)
+    assert (project / "reports" / "metrics.json").is_file()
+
+
+def test_updating_again_changes_nothing(releases, tmp_path):
+    project = generate(releases, tmp_path / "project", "v1.0.0")
+    copier_update(project)
+    commit_all(project, "Update to template v2.0.0")
+    copier_update(project)
+    assert git(project, "status", "--porcelain") == ""
+
+
+def test_recopy_renders_the_newest_release_with_the_recorded_answers(releases, tmp_path):
+    project = generate(releases, tmp_path / "project", "v1.0.0")
+    edit(project / "README.md", "Everything runs offline", "OWNER: everything runs offline")
+    (project / "NOTES.md").write_text("owner file\n")
+    commit_all(project, "Owner edits")
+    run([COPIER, "recopy", "--defaults", "--overwrite", "--trust"], project)
+    fresh = tmp_path / "fresh"
+    copier.run_copy(str(releases), fresh, defaults=True, quiet=True, vcs_ref="v2.0.0")
+    # Recopy discards edits to the template's files (that is what it is for)
+    # and keeps files the template does not have.
+    assert (project / "README.md").read_text() == (fresh / "README.md").read_text()
+    assert (project / "NOTES.md").is_file()
+    assert project_answers(project)["_commit"] == "v2.0.0"
