@@ -70,14 +70,16 @@ def uv() -> str:
 
 
 def _uv_only_directory() -> Path:
-    """A directory holding only a link to this environment's uv."""
+    """A directory holding only links to this environment's uv and uvx (what
+    setup-uv puts on PATH)."""
     directory = Path(tempfile.gettempdir()) / f"copier-mlops-uv-{os.getuid()}"
-    link = directory / "uv"
-    if not link.exists():
-        directory.mkdir(exist_ok=True)
-        target = Path(shutil.which(uv()) or uv()).resolve()
-        with contextlib.suppress(FileExistsError):  # another test worker made it
-            link.symlink_to(target)
+    directory.mkdir(exist_ok=True)
+    uv_binary = Path(shutil.which(uv()) or uv()).resolve()
+    for name in ("uv", "uvx"):
+        link = directory / name
+        if not link.exists():
+            with contextlib.suppress(FileExistsError):  # another test worker made it
+                link.symlink_to(uv_binary.with_name(name))
     return directory
 
 

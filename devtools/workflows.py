@@ -19,6 +19,8 @@ from pathlib import Path
 
 import yaml
 
+from devtools.projects import DEFAULT_PYTHON, find_python, project_env
+
 EXPRESSION = re.compile(r"\$\{\{\s*(.*?)\s*\}\}")
 UNSET = re.compile(r"^(vars|secrets)\.\w+$")
 VARIABLE_IS_SET = re.compile(r"^vars\.\w+ != ''$")
@@ -55,8 +57,9 @@ def _only(keys, allowed: set[str], where: str) -> None:
         raise ValueError(f"{where}: cannot mirror {sorted(unknown)} locally")
 
 
-def read_run_steps(workflow: Path) -> list[Step]:
-    """Every `run:` step of every job, in file order, with its environment."""
+def read_run_steps(workflow: Path, only: set[str] | None = None) -> list[Step]:
+    """Every `run:` step of every job, in file order, with its environment;
+    with `only`, just the steps with those ids (the others are not read)."""
     document = yaml.safe_load(workflow.read_text())
     workflow_env = _env(document.get("env"), workflow.name)
     steps = []
@@ -64,6 +67,8 @@ def read_run_steps(workflow: Path) -> list[Step]:
         _only(job, JOB_KEYS, f"{workflow.name} job {job_id}")
         job_env = {**workflow_env, **_env(job.get("env"), job_id)}
         for index, step in enumerate(job["steps"]):
+            if only is not None and step.get("id") not in only:
+                continue
             name = step.get("name", f"step {index + 1}")
             where = f"{workflow.name} {job_id}: {name}"
             _only(step, STEP_KEYS, where)
@@ -78,6 +83,16 @@ def read_run_steps(workflow: Path) -> list[Step]:
     return steps
 
 
+def runner_env() -> dict[str, str]:
+    """A generated project's environment, plus the interpreter setup-uv
+    would provide on GitHub."""
+    env = project_env()
+    python = find_python(DEFAULT_PYTHON)
+    if python:
+        env["UV_PYTHON"] = python
+    return env
+
+
 def should_run(step: Step) -> bool:
     if step.condition is None:
         return True
@@ -86,9 +101,23 @@ def should_run(step: Step) -> bool:
     raise ValueError(f"{step.job}: {step.name}: cannot evaluate if: {step.condition}")
 
 
-def execute(
-    step: Step, cwd: Path, env: dict[str, str], timeout: int = 1200
-) -> subprocess.CompletedProcess:
+@dataclass
+class StepResult:
+    returncode: int
+    stdout: str
+    stderr: str
+    outputs: dict[str, str]  # what the step wrote to GITHUB_OUTPUT
+    summary: str  # what it wrote to GITHUB_STEP_SUMMARY
+
+
+def _read_outputs(path: Path) -> dict[str, str]:
+    if not path.exists():
+        return {}
+    lines = path.read_text().splitlines()
+    return dict(line.split("=", 1) for line in lines if "=" in line)
+
+
+def execute(step: Step, cwd: Path, env: dict[str, str], timeout: int = 1200) -> StepResult:
     """Run one step with GitHub's default shell."""
     with tempfile.TemporaryDirectory() as scratch:
         files = {
@@ -106,4 +135,11 @@ def execute(
         for name in ("GITHUB_ENV", "GITHUB_PATH"):
             if Path(files[name]).exists():
                 raise ValueError(f"{step.job}: {step.name} writes {name}, not mirrored here")
-    return result
+        summary = Path(files["GITHUB_STEP_SUMMARY"])
+        return StepResult(
+            result.returncode,
+            result.stdout,
+            result.stderr,
+            _read_outputs(Path(files["GITHUB_OUTPUT"])),
+            summary.read_text() if summary.exists() else "",
+        )

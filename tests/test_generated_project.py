@@ -33,7 +33,8 @@ from devtools.projects import (
     uv,
     wait_until_ready,
 )
-from devtools.workflows import execute, read_run_steps, should_run
+from devtools.template_repo import GIT_IDENTITY
+from devtools.workflows import execute, read_run_steps, runner_env, should_run
 
 pytestmark = pytest.mark.slow
 
@@ -51,11 +52,6 @@ CHANGED_HYPERPARAMETER = {
 STAGES = ("prepare", "validate", "train", "evaluate", "register")
 BROWSER_CHECK = Path(__file__).parents[1] / "devtools" / "browser" / "check_page.cjs"
 TRAFFIC_ROWS = 1000  # simulated records per monitoring run
-GIT_AUTHOR = {
-    key: value
-    for who in ("AUTHOR", "COMMITTER")
-    for key, value in ((f"GIT_{who}_NAME", "Test"), (f"GIT_{who}_EMAIL", "test@example.com"))
-}
 
 
 @dataclass
@@ -77,7 +73,7 @@ def deep(request, tmp_path_factory) -> Deep:
     (path / ".dvc" / "config.local").unlink()
     run(["git", "init", "--quiet"], path)
     run(["git", "add", "--all"], path)
-    run(["git", "commit", "--quiet", "--message", "First commit"], path, env=GIT_AUTHOR)
+    run(["git", "commit", "--quiet", "--message", "First commit"], path, env=GIT_IDENTITY)
     slug = project_answers(path)["project_slug"]
     return Deep(path, task, slug, run_ci_steps(path))
 
@@ -85,10 +81,7 @@ def deep(request, tmp_path_factory) -> Deep:
 def run_ci_steps(project: Path) -> dict[str, str]:
     """Every `run:` step of the generated ci.yml, in order; fails on the first
     step that fails, naming it."""
-    env = project_env()
-    python = find_python(DEFAULT_PYTHON)
-    if python:  # the interpreter setup-uv would provide on GitHub
-        env["UV_PYTHON"] = python
+    env = runner_env()
     outputs = {}
     for step in read_run_steps(project / ".github/workflows/ci.yml"):
         if not should_run(step):

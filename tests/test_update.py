@@ -7,16 +7,20 @@ updated project still passes its own tests and `dvc repro`."""
 
 import subprocess
 import sys
+import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
 import copier
 import pytest
+import yaml
 
-from devtools.projects import in_project, project_answers, run, sync
+from devtools.projects import TEMPLATE_ROOT, in_project, project_answers, run, sync
 from devtools.template_repo import commit_all, git, release, snapshot
+from devtools.workflows import execute, read_run_steps, runner_env
 
 COPIER = str(Path(sys.executable).with_name("copier"))
+SYNC_WORKFLOW = ".github/workflows/template-sync.yml"
 OLD_SCRIPT, NEW_SCRIPT = "scripts/fetch-prediction-logs.sh", "scripts/fetch-logs.sh"
 DASHBOARD = "observability/grafana-dashboard.json"
 CONFLICT_START, CONFLICT_END = "<<<<<<< before updating", ">>>>>>> after updating"
@@ -252,3 +256,56 @@ def test_recopy_renders_the_newest_release_with_the_recorded_answers(releases, t
     assert (project / "README.md").read_text() == (fresh / "README.md").read_text()
     assert (project / "NOTES.md").is_file()
     assert project_answers(project)["_commit"] == "v2.0.0"
+
+
+def sync_update_step(project: Path):
+    """The step that runs `copier update`; the next one, which pushes and
+    opens the pull request, needs GitHub and runs only when there is a branch."""
+    steps = yaml.safe_load((project / SYNC_WORKFLOW).read_text())["jobs"]["sync"]["steps"]
+    assert [step.get("id") for step in steps[-2:]] == ["update", None]
+    assert steps[-1]["if"] == "steps.update.outputs.branch != ''"
+    (update,) = read_run_steps(project / SYNC_WORKFLOW, only={"update"})
+    return update
+
+
+def test_template_sync_workflow_proposes_the_newest_release(releases, tmp_path):
+    origin = generate(releases, tmp_path / "origin", "v1.0.0")
+    edit(origin / "README.md", "Everything runs offline", "OWNER: everything runs offline")
+    commit_all(origin, "Owner edits")
+    # A checkout like actions/checkout's: one commit deep.
+    checkout = tmp_path / "checkout"
+    git(tmp_path, "clone", "--quiet", "--depth", "1", origin.as_uri(), str(checkout))
+    update = sync_update_step(checkout)
+
+    first = execute(update, checkout, runner_env())
+    assert first.returncode == 0, first.stdout + first.stderr
+    assert first.outputs["branch"] == "template-sync/v2.0.0"
+    assert first.outputs["title"] == "Update from the template: v1.0.0 -> v2.0.0"
+    assert "- README.md" in first.summary  # the conflict, named for the reviewer
+    assert git(checkout, "branch", "--show-current").strip() == "template-sync/v2.0.0"
+    assert git(checkout, "status", "--porcelain") == ""  # all of it committed
+    assert project_answers(checkout)["_commit"] == "v2.0.0"
+    assert (checkout / NEW_SCRIPT).is_file()
+
+    again = execute(update, checkout, runner_env())
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert again.outputs == {}
+    assert "Up to date with the template (v2.0.0)." in again.summary
+
+
+def test_template_sync_refuses_a_template_source_it_cannot_read(releases, tmp_path):
+    project = generate(releases, tmp_path / "project", "v1.0.0")
+    edit(project / ".copier-answers.yml", f"_src_path: {releases}", "_src_path: ../not-a-repo")
+    commit_all(project, "Answers moved")
+    update = sync_update_step(project)
+    result = execute(update, project, runner_env())
+    assert result.returncode == 1
+    assert "::error file=.copier-answers.yml::_src_path is '../not-a-repo'" in result.stdout
+
+
+def test_template_sync_uses_the_copier_version_the_template_is_tested_with(rendered):
+    workflow = yaml.safe_load((rendered() / SYNC_WORKFLOW).read_text())
+    pinned = workflow["jobs"]["sync"]["env"]["COPIER_VERSION"]
+    lock = tomllib.loads((TEMPLATE_ROOT / "uv.lock").read_text())
+    locked = next(package["version"] for package in lock["package"] if package["name"] == "copier")
+    assert pinned == locked, "bump COPIER_VERSION in template-sync.yml with uv.lock"

