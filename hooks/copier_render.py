@@ -1,0 +1,150 @@
+"""Render this Copier template with Jinja2 alone, the way `copier copy` does.
+
+The cookiecutter entry (cookiecutter.json and the pre/post generation hooks
+next to this file) uses it, so both tools generate from the one `template/`
+directory and validate answers with the one set of rules in copier.yml.
+It needs only Jinja2 and PyYAML, which cookiecutter depends on;
+tests/test_cookiecutter.py proves its output matches copier's.
+"""
+
+import fnmatch
+import re
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+import yaml
+from jinja2.sandbox import SandboxedEnvironment
+
+REPOSITORY = Path(__file__).resolve().parents[1]
+# copier's default `_exclude`
+EXCLUDE = (
+    "copier.yaml",
+    "copier.yml",
+    "~*",
+    "*.py[co]",
+    "__pycache__",
+    ".git",
+    ".DS_Store",
+    ".svn",
+)
+
+
+def copier_config(repository: Path = REPOSITORY) -> dict:
+    return yaml.safe_load((repository / "copier.yml").read_text())
+
+
+def questions(config: dict) -> dict[str, dict]:
+    return {name: spec for name, spec in config.items() if not name.startswith("_")}
+
+
+def _regex_search(value: str, pattern: str) -> str | None:
+    match = re.search(pattern, value)
+    return match.group(0) if match else None
+
+
+def _to_nice_yaml(value: object, indent: int = 4) -> str:
+    return yaml.safe_dump(value, indent=indent, allow_unicode=True, default_flow_style=False)
+
+
+def jinja_environment() -> SandboxedEnvironment:
+    """copier's Jinja settings, with the filters of its default extension
+    (jinja2-ansible-filters) that copier.yml and template/ use."""
+    environment = SandboxedEnvironment(keep_trailing_newline=True)
+    environment.filters.update(
+        regex_search=_regex_search,
+        regex_replace=lambda value, pattern, replacement="": re.sub(pattern, replacement, value),
+        strftime=lambda pattern, second=None: time.strftime(pattern, time.localtime(second)),
+        to_nice_yaml=_to_nice_yaml,
+    )
+    return environment
+
+
+def lookup_tables(config: dict) -> dict:
+    """The never-asked `when: false` entries the validators read."""
+    return {
+        name: spec.get("default")
+        for name, spec in questions(config).items()
+        if spec.get("when") is False
+    }
+
+
+def asked(config: dict, answers: dict) -> dict:
+    """The answers to the questions copier asks and records, in its order."""
+    return {
+        name: answers[name]
+        for name, spec in questions(config).items()
+        if spec.get("when") is not False and name in answers
+    }
+
+
+def validation_errors(config: dict, answers: dict) -> list[str]:
+    """copier.yml's validator messages for these answers (empty when valid)."""
+    environment = jinja_environment()
+    context = {**lookup_tables(config), **answers}
+    errors = []
+    for name, spec in questions(config).items():
+        if "validator" in spec and name in answers:
+            message = environment.from_string(spec["validator"]).render(**context).strip()
+            if message:
+                errors.append(f"{name}: {' '.join(message.split())}")
+    return errors
+
+
+def _excluded(relative: Path) -> bool:
+    return any(fnmatch.fnmatch(part, pattern) for part in relative.parts for pattern in EXCLUDE)
+
+
+def template_version(repository: Path) -> str | None:
+    """What copier records as `_commit`: `git describe` of the template."""
+    result = subprocess.run(
+        ["git", "describe", "--tags", "--always"],
+        cwd=repository,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        return None  # not a git repository: copier records no version either
+    return result.stdout.strip()
+
+
+def render_project(
+    answers: dict, destination: Path, source: str, repository: Path = REPOSITORY
+) -> None:
+    """Write the project for `answers` into `destination`, as `copier copy`
+    from `source` would (the answers file records `source` and the version)."""
+    config = copier_config(repository)
+    suffix = config["_templates_suffix"]
+    root = repository / config["_subdirectory"]
+    recorded = {"_src_path": source, **asked(config, answers)}
+    if version := template_version(repository):
+        recorded["_commit"] = version
+    context = {
+        **lookup_tables(config),
+        **answers,
+        "_copier_answers": recorded,
+        "_copier_conf": {"answers_file": config["_answers_file"], "dst_path": str(destination)},
+    }
+    environment = jinja_environment()
+    for source_file in sorted(root.rglob("*")):
+        relative = source_file.relative_to(root)
+        if not source_file.is_file() or _excluded(relative):
+            continue
+        is_template = relative.name.endswith(suffix)
+        if is_template:
+            relative = relative.with_name(relative.name[: -len(suffix)])
+        elif root.joinpath(f"{relative}{suffix}").exists():
+            continue  # the templated sibling wins, as in copier
+        parts = [environment.from_string(part).render(**context) for part in relative.parts]
+        if not all(parts):
+            continue  # a name that renders empty is a file this project does not get
+        target = destination.joinpath(*parts)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if is_template:
+            text = environment.from_string(source_file.read_text()).render(**context)
+            target.write_bytes(text.encode())
+        else:
+            shutil.copyfile(source_file, target)
+        shutil.copymode(source_file, target)

@@ -1,0 +1,15 @@
+"""Cookiecutter entry, before generation: refuse answers that copier.yml's
+validators refuse, with the same messages (see copier_render.py)."""
+
+import json
+import sys
+
+ANSWERS = json.loads(r"""{{ cookiecutter | jsonify }}""")
+sys.path.insert(0, ANSWERS["_repo_dir"] + "/hooks")
+
+from copier_render import copier_config, validation_errors  # noqa: E402
+
+errors = validation_errors(copier_config(), ANSWERS)
+for error in errors:
+    print(f"ERROR: {error}", file=sys.stderr)
+sys.exit(1 if errors else 0)
