@@ -5,6 +5,11 @@ import json
 import sys
 
 ANSWERS = json.loads(r"""{{ cookiecutter | jsonify }}""")
+if "_repo_dir" not in ANSWERS:  # cruft, and cookiecutter before 2.2, do not say where we are
+    sys.exit(
+        "ERROR: this template needs cookiecutter 2.2 or newer, run as `cookiecutter`"
+        " (cruft is not supported); or use `copier copy`, which can also update."
+    )
 sys.path.insert(0, ANSWERS["_repo_dir"] + "/hooks")
 
 from copier_render import copier_config, validation_errors  # noqa: E402
