@@ -75,7 +75,7 @@ def moved(old: str, new: str, template: str, from_version: str, answers_file: st
         print(f"{old} was deleted in this project: {new} is not added.")
     elif not target.is_file():
         print(f"{new}: not in the new template version for this project; {old} is gone.")
-    elif f"<<<<<<< {OWNER_LABEL}" in target.read_text():
+    elif any(line == f"<<<<<<< {OWNER_LABEL}" for line in target.read_text().splitlines()):
         print(f"{new}: already merged (it has conflict markers to resolve).")
     else:
         merged, conflicted = three_way_merge(owner, base, target.read_text())

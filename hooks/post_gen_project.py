@@ -3,13 +3,18 @@ project directory (the current one) exactly as `copier copy` would, so the
 two tools share one template (see copier_render.py)."""
 
 import json
+import os
 import sys
 from pathlib import Path
 
 ANSWERS = json.loads(r"""{{ cookiecutter | jsonify }}""")
-sys.path.insert(0, ANSWERS["_repo_dir"] + "/hooks")
+# The template's path as the user typed it; the hook runs in the new project.
+REPOSITORY = Path(os.environ.get("PWD", "."), ANSWERS["_repo_dir"])
+sys.path.insert(0, str(REPOSITORY / "hooks"))
 
 from copier_render import render_project  # noqa: E402
 
 Path(".gitkeep").unlink()  # the placeholder that makes cookiecutter create this directory
-render_project(ANSWERS, Path.cwd(), source=ANSWERS["_template"])
+# Recorded as copier's `_src_path`: a local template by its absolute path.
+local = ANSWERS["_template"] == ANSWERS["_repo_dir"]
+render_project(ANSWERS, Path.cwd(), source=str(REPOSITORY) if local else ANSWERS["_template"])

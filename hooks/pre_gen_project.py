@@ -2,7 +2,9 @@
 validators refuse, with the same messages (see copier_render.py)."""
 
 import json
+import os
 import sys
+from pathlib import Path
 
 ANSWERS = json.loads(r"""{{ cookiecutter | jsonify }}""")
 if "_repo_dir" not in ANSWERS:  # cruft, and cookiecutter before 2.2, do not say where we are
@@ -10,7 +12,9 @@ if "_repo_dir" not in ANSWERS:  # cruft, and cookiecutter before 2.2, do not say
         "ERROR: this template needs cookiecutter 2.2 or newer, run as `cookiecutter`"
         " (cruft is not supported); or use `copier copy`, which can also update."
     )
-sys.path.insert(0, ANSWERS["_repo_dir"] + "/hooks")
+# The template's path as the user typed it; the hook runs in the new project.
+REPOSITORY = Path(os.environ.get("PWD", "."), ANSWERS["_repo_dir"])
+sys.path.insert(0, str(REPOSITORY / "hooks"))
 
 from copier_render import copier_config, validation_errors  # noqa: E402
 
