@@ -25,7 +25,8 @@ EXPRESSION = re.compile(r"\$\{\{\s*(.*?)\s*\}\}")
 UNSET = re.compile(r"^(vars|secrets)\.\w+$")
 VARIABLE_IS_SET = re.compile(r"^vars\.\w+ != ''$")
 SETUP_ACTIONS = ("actions/checkout@", "astral-sh/setup-uv@")
-JOB_KEYS = {"name", "runs-on", "timeout-minutes", "permissions", "env", "steps"}
+# `outputs` only declares what later jobs may read: nothing to mirror.
+JOB_KEYS = {"name", "runs-on", "timeout-minutes", "permissions", "env", "steps", "outputs"}
 STEP_KEYS = {"name", "id", "run", "env", "if", "uses", "with"}
 
 
@@ -59,16 +60,22 @@ def _only(keys, allowed: set[str], where: str) -> None:
 
 def read_run_steps(workflow: Path, only: set[str] | None = None) -> list[Step]:
     """Every `run:` step of every job, in file order, with its environment;
-    with `only`, just the steps with those ids (the others are not read)."""
+    with `only`, just the steps with those ids (other steps, and jobs without
+    such steps, are not read)."""
     document = yaml.safe_load(workflow.read_text())
     workflow_env = _env(document.get("env"), workflow.name)
     steps = []
     for job_id, job in document["jobs"].items():
+        chosen = [
+            (index, step)
+            for index, step in enumerate(job["steps"])
+            if only is None or step.get("id") in only
+        ]
+        if not chosen:
+            continue
         _only(job, JOB_KEYS, f"{workflow.name} job {job_id}")
         job_env = {**workflow_env, **_env(job.get("env"), job_id)}
-        for index, step in enumerate(job["steps"]):
-            if only is not None and step.get("id") not in only:
-                continue
+        for index, step in chosen:
             name = step.get("name", f"step {index + 1}")
             where = f"{workflow.name} {job_id}: {name}"
             _only(step, STEP_KEYS, where)
@@ -117,17 +124,25 @@ def _read_outputs(path: Path) -> dict[str, str]:
     return dict(line.split("=", 1) for line in lines if "=" in line)
 
 
-def execute(step: Step, cwd: Path, env: dict[str, str], timeout: int = 1200) -> StepResult:
-    """Run one step with GitHub's default shell."""
+def execute(
+    step: Step,
+    cwd: Path,
+    env: dict[str, str],
+    timeout: int = 1200,
+    runner_temp: Path | None = None,
+) -> StepResult:
+    """Run one step as GitHub runs a step without `shell:` (`bash -e`), with
+    RUNNER_TEMP in `runner_temp` (kept) or in a scratch directory."""
     with tempfile.TemporaryDirectory() as scratch:
+        temp = str(runner_temp or scratch)
         files = {
             name: f"{scratch}/{name.lower()}"
             for name in ("GITHUB_OUTPUT", "GITHUB_STEP_SUMMARY", "GITHUB_ENV", "GITHUB_PATH")
         }
         result = subprocess.run(
-            ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", step.script],
+            ["bash", "-e", "-c", step.script],
             cwd=cwd,
-            env={**env, **files, "CI": "true", "RUNNER_TEMP": scratch, **step.env},
+            env={**env, **files, "CI": "true", "RUNNER_TEMP": temp, **step.env},
             capture_output=True,
             text=True,
             timeout=timeout,

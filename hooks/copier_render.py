@@ -7,7 +7,6 @@ It needs only Jinja2 and PyYAML, which cookiecutter depends on;
 tests/test_cookiecutter.py proves its output matches copier's.
 """
 
-import fnmatch
 import re
 import shutil
 import subprocess
@@ -15,20 +14,10 @@ import time
 from pathlib import Path
 
 import yaml
+from jinja2 import FileSystemLoader
 from jinja2.sandbox import SandboxedEnvironment
 
 REPOSITORY = Path(__file__).resolve().parents[1]
-# copier's default `_exclude`
-EXCLUDE = (
-    "copier.yaml",
-    "copier.yml",
-    "~*",
-    "*.py[co]",
-    "__pycache__",
-    ".git",
-    ".DS_Store",
-    ".svn",
-)
 
 
 def copier_config(repository: Path = REPOSITORY) -> dict:
@@ -48,10 +37,11 @@ def _to_nice_yaml(value: object, indent: int = 4) -> str:
     return yaml.safe_dump(value, indent=indent, allow_unicode=True, default_flow_style=False)
 
 
-def jinja_environment() -> SandboxedEnvironment:
+def jinja_environment(root: Path | None = None) -> SandboxedEnvironment:
     """copier's Jinja settings, with the filters of its default extension
     (jinja2-ansible-filters) that copier.yml and template/ use."""
-    environment = SandboxedEnvironment(keep_trailing_newline=True)
+    loader = FileSystemLoader(root, encoding="utf-8") if root else None
+    environment = SandboxedEnvironment(loader=loader, keep_trailing_newline=True)
     environment.filters.update(
         regex_search=_regex_search,
         regex_replace=lambda value, pattern, replacement="": re.sub(pattern, replacement, value),
@@ -92,8 +82,21 @@ def validation_errors(config: dict, answers: dict) -> list[str]:
     return errors
 
 
-def _excluded(relative: Path) -> bool:
-    return any(fnmatch.fnmatch(part, pattern) for part in relative.parts for pattern in EXCLUDE)
+def template_files(root: Path) -> list[Path]:
+    """The files copier would render from `root`, relative to it: what a
+    commit of the working tree holds (copier renders from a git clone, and
+    applies no default exclusions to a `_subdirectory`)."""
+    listing = subprocess.run(
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z", "--", "."],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if listing.returncode != 0:  # not a git repository: every file, as copier does
+        return sorted(path.relative_to(root) for path in root.rglob("*") if path.is_file())
+    names = (name for name in listing.stdout.split("\0") if name)
+    return sorted(Path(name) for name in names if (root / name).is_file())
 
 
 def template_version(repository: Path) -> str | None:
@@ -127,11 +130,9 @@ def render_project(
         "_copier_answers": recorded,
         "_copier_conf": {"answers_file": config["_answers_file"], "dst_path": str(destination)},
     }
-    environment = jinja_environment()
-    for source_file in sorted(root.rglob("*")):
-        relative = source_file.relative_to(root)
-        if not source_file.is_file() or _excluded(relative):
-            continue
+    environment = jinja_environment(root)
+    for name in template_files(root):
+        source_file, relative = root / name, name
         is_template = relative.name.endswith(suffix)
         if is_template:
             relative = relative.with_name(relative.name[: -len(suffix)])
@@ -143,7 +144,7 @@ def render_project(
         target = destination.joinpath(*parts)
         target.parent.mkdir(parents=True, exist_ok=True)
         if is_template:
-            text = environment.from_string(source_file.read_text()).render(**context)
+            text = environment.get_template(name.as_posix()).render(**context)
             target.write_bytes(text.encode())
         else:
             shutil.copyfile(source_file, target)

@@ -20,39 +20,53 @@ import yaml
 OWNER_LABEL, BASE_LABEL, TEMPLATE_LABEL = "before updating", "last update", "after updating"
 
 
-def committed_text(path: str) -> str | None:
-    """The file as the last commit has it: the project before this update."""
-    result = subprocess.run(
-        ["git", "show", f"HEAD:{path}"], capture_output=True, text=True, check=False
-    )
+def git(*args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(["git", *args], input=stdin, capture_output=True, check=False)
+
+
+def committed(path: str) -> bytes | None:
+    """The file as the last commit has it: the project before this update.
+    (`./` keeps the path relative to the project, which may be a subdirectory.)"""
+    result = git("show", f"HEAD:./{path}")
     return result.stdout if result.returncode == 0 else None
 
 
-def rendered_text(path: str, template: str, version: str, answers_file: str) -> str | None:
+def rendered(path: str, template: str, version: str, answers_file: str) -> bytes | None:
     """The file as template `version` rendered it for this project's answers."""
-    answers = yaml.safe_load(committed_text(answers_file) or "{}") or {}
+    answers = yaml.safe_load(committed(answers_file) or b"{}") or {}
     data = {key: value for key, value in answers.items() if not key.startswith("_")}
     with tempfile.TemporaryDirectory() as scratch:
         copier.run_copy(template, scratch, data=data, vcs_ref=version, defaults=True, quiet=True)
-        rendered = Path(scratch, path)
-        return rendered.read_text() if rendered.is_file() else None
+        file = Path(scratch, path)
+        return file.read_bytes() if file.is_file() else None
 
 
-def three_way_merge(owner: str, base: str, template: str) -> tuple[str, bool]:
+def three_way_merge(owner: bytes, base: bytes, template: bytes) -> tuple[bytes, bool]:
     """git merge-file of the owner's and the template's changes since `base`."""
     with tempfile.TemporaryDirectory() as scratch:
         files = []
-        for name, text in (("owner", owner), ("base", base), ("template", template)):
+        for name, content in (("owner", owner), ("base", base), ("template", template)):
             file = Path(scratch, name)
-            file.write_text(text)
+            file.write_bytes(content)
             files.append(str(file))
         labels = ["-L", OWNER_LABEL, "-L", BASE_LABEL, "-L", TEMPLATE_LABEL]
-        result = subprocess.run(
-            ["git", "merge-file", "-p", *labels, *files], capture_output=True, text=True
-        )
+        result = git("merge-file", "-p", *labels, *files)
     if result.returncode < 0 or result.returncode > 127:
-        raise SystemExit(f"git merge-file failed: {result.stderr.strip()}")
+        raise SystemExit(f"git merge-file failed: {result.stderr.decode().strip()}")
     return result.stdout, result.returncode > 0
+
+
+def mark_unmerged(path: str, owner: bytes, base: bytes, template: bytes) -> None:
+    """Record the conflict in git's index as copier does for its own
+    conflicts (stages 1 base, 2 ours, 3 theirs): `git status` says "both
+    modified" and the file cannot be committed without `git add`."""
+    mode = "100755" if Path(path).stat().st_mode & 0o111 else "100644"
+    in_repository = git("rev-parse", "--show-prefix").stdout.decode().strip() + path
+    entries = [f"0 {'0' * 40}\t{in_repository}"]
+    for stage, content in ((1, base), (2, owner), (3, template)):
+        blob = git("hash-object", "-w", "--stdin", stdin=content).stdout.decode().strip()
+        entries.append(f"{mode} {blob} {stage}\t{in_repository}")
+    git("update-index", "--index-info", stdin="\n".join(entries).encode())
 
 
 def moved(old: str, new: str, template: str, from_version: str, answers_file: str) -> None:
@@ -65,23 +79,29 @@ def moved(old: str, new: str, template: str, from_version: str, answers_file: st
     a line, conflict markers where both did.
     """
     target = Path(new)
-    owner = committed_text(old)
-    base = rendered_text(old, template, from_version, answers_file)
+    owner = committed(old)
+    base = rendered(old, template, from_version, answers_file)
     if base is None:
         print(f"{old}: not part of this project in {from_version}; nothing to move.")
-    elif owner is None:
+    elif owner is None and committed(new) is None:
         # Deleted by the owner: copier would bring it back under its new name.
         target.unlink(missing_ok=True)
         print(f"{old} was deleted in this project: {new} is not added.")
+    elif owner is None:
+        print(f"{new}: already in this project's last commit; nothing to move.")
     elif not target.is_file():
         print(f"{new}: not in the new template version for this project; {old} is gone.")
-    elif any(line == f"<<<<<<< {OWNER_LABEL}" for line in target.read_text().splitlines()):
+    elif f"\n<<<<<<< {OWNER_LABEL}\n".encode() in b"\n" + target.read_bytes():
         print(f"{new}: already merged (it has conflict markers to resolve).")
     else:
-        merged, conflicted = three_way_merge(owner, base, target.read_text())
-        target.write_text(merged)
-        state = "CONFLICT: resolve the markers in it" if conflicted else "merged cleanly"
-        print(f"{old} -> {new}: your edits carried over, {state}.")
+        theirs = target.read_bytes()
+        merged, conflicted = three_way_merge(owner, base, theirs)
+        target.write_bytes(merged)
+        if conflicted:
+            mark_unmerged(new, owner, base, theirs)
+            print(f"{old} -> {new}: your edits carried over. CONFLICT: resolve the markers.")
+        else:
+            print(f"{old} -> {new}: your edits carried over, merged cleanly.")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -4,6 +4,7 @@ two tools share one template (see copier_render.py)."""
 
 import json
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -15,6 +16,6 @@ sys.path.insert(0, str(REPOSITORY / "hooks"))
 from copier_render import render_project  # noqa: E402
 
 Path(".gitkeep").unlink()  # the placeholder that makes cookiecutter create this directory
-# Recorded as copier's `_src_path`: a local template by its absolute path.
-local = ANSWERS["_template"] == ANSWERS["_repo_dir"]
-render_project(ANSWERS, Path.cwd(), source=str(REPOSITORY) if local else ANSWERS["_template"])
+# Recorded as copier's `_src_path`: a URL as given, a local template by its full path.
+remote = re.match(r"^([a-z]+:|git@)", ANSWERS["_template"])
+render_project(ANSWERS, Path.cwd(), source=ANSWERS["_template"] if remote else str(REPOSITORY))

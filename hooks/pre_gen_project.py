@@ -14,6 +14,8 @@ if "_repo_dir" not in ANSWERS:  # cruft, and cookiecutter before 2.2, do not say
     )
 # The template's path as the user typed it; the hook runs in the new project.
 REPOSITORY = Path(os.environ.get("PWD", "."), ANSWERS["_repo_dir"])
+if not (REPOSITORY / "hooks" / "copier_render.py").is_file():
+    sys.exit(f"ERROR: cannot find the template at {REPOSITORY}: give cookiecutter its full path.")
 sys.path.insert(0, str(REPOSITORY / "hooks"))
 
 from copier_render import copier_config, validation_errors  # noqa: E402

@@ -78,7 +78,9 @@ def test_the_answers_file_records_where_the_project_came_from(tmp_path):
     assert result.returncode == 0, result.stderr
     answers = project_answers(tmp_path / "customer-churn")
     assert answers["_src_path"] == str(TEMPLATE_ROOT)
-    assert answers["_commit"]  # `git describe` of this repository, for `copier update`
+    describe = ["git", "describe", "--tags", "--always"]
+    version = subprocess.run(describe, cwd=TEMPLATE_ROOT, capture_output=True, text=True)
+    assert answers["_commit"] == version.stdout.strip()  # what `copier update` starts from
 
 
 @pytest.mark.parametrize(("answers", "message"), BAD_ANSWERS, ids=[str(a) for a, _ in BAD_ANSWERS])

@@ -5,6 +5,7 @@ renamed file carried by a migration, a new question answered by its
 default), collisions are reported with copier's inline markers, and the
 updated project still passes its own tests and `dvc repro`."""
 
+import shutil
 import subprocess
 import sys
 import tomllib
@@ -223,11 +224,18 @@ def resolve_readme(project: Path, side: int) -> None:
     (project / "README.md").write_text("".join(lines))
 
 
-@pytest.mark.slow
-def test_the_updated_project_passes_its_own_tests_and_pipeline(updated):
-    project = updated.project
+def resolved_copy(updated: Updated, destination: Path) -> Path:
+    """A copy of the updated project with the README conflict resolved (the
+    owner's side) and committed, leaving the shared fixture as it is."""
+    project = Path(shutil.copytree(updated.project, destination, symlinks=True))
     resolve_readme(project, side=0)
     commit_all(project, "Update to template v2.0.0")
+    return project
+
+
+@pytest.mark.slow
+def test_the_updated_project_passes_its_own_tests_and_pipeline(updated, tmp_path):
+    project = resolved_copy(updated, tmp_path / "project")
     sync(project)
     tests = in_project(project, "pytest", "-q", "-p", "no:cacheprovider", timeout=900)
     assert " passed" in tests.stdout and "failed" not in tests.stdout
@@ -235,12 +243,32 @@ def test_the_updated_project_passes_its_own_tests_and_pipeline(updated):
     assert (project / "reports" / "metrics.json").is_file()
 
 
-def test_updating_again_changes_nothing(releases, tmp_path):
+def test_updating_again_changes_nothing(updated, tmp_path):
+    project = resolved_copy(updated, tmp_path / "project")
+    result = copier_update(project)
+    assert git(project, "status", "--porcelain") == "", result.stdout + result.stderr
+
+
+def test_a_moved_file_both_sides_changed_is_a_conflict_git_knows(releases, tmp_path):
     project = generate(releases, tmp_path / "project", "v1.0.0")
-    copier_update(project)
-    commit_all(project, "Update to template v2.0.0")
-    copier_update(project)
-    assert git(project, "status", "--porcelain") == ""
+    edit(project / OLD_SCRIPT, "# Copy the service's", "# OWNER: copy the service's")
+    commit_all(project, "Owner edits the line v2 changes")
+    output = copier_update(project).stdout
+    assert "CONFLICT" in output
+    text = (project / NEW_SCRIPT).read_text()
+    ours, theirs = text.split(CONFLICT_START)[1].split(CONFLICT_END)[0].split("=======")
+    assert "# OWNER: copy the service's" in ours
+    assert "# Fetch logs: copy the service's" in theirs
+    assert git(project, "diff", "--name-only", "--diff-filter=U").split() == [NEW_SCRIPT]
+
+
+def test_a_file_the_owner_deleted_is_not_brought_back_under_its_new_name(releases, tmp_path):
+    project = generate(releases, tmp_path / "project", "v1.0.0")
+    (project / OLD_SCRIPT).unlink()
+    commit_all(project, "Owner deletes the logs script")
+    output = copier_update(project).stdout
+    assert f"{OLD_SCRIPT} was deleted in this project: {NEW_SCRIPT} is not added." in output
+    assert not (project / OLD_SCRIPT).exists() and not (project / NEW_SCRIPT).exists()
 
 
 def test_recopy_renders_the_newest_release_with_the_recorded_answers(releases, tmp_path):
@@ -259,11 +287,14 @@ def test_recopy_renders_the_newest_release_with_the_recorded_answers(releases, t
 
 
 def sync_update_step(project: Path):
-    """The step that runs `copier update`; the next one, which pushes and
-    opens the pull request, needs GitHub and runs only when there is a branch."""
-    steps = yaml.safe_load((project / SYNC_WORKFLOW).read_text())["jobs"]["sync"]["steps"]
-    assert [step.get("id") for step in steps[-2:]] == ["update", None]
-    assert steps[-1]["if"] == "steps.update.outputs.branch != ''"
+    """The step that runs `copier update`. The rest needs GitHub: the upload
+    of its result, and the job that pushes it and opens the pull request,
+    which run only when the step proposes a branch."""
+    jobs = yaml.safe_load((project / SYNC_WORKFLOW).read_text())["jobs"]
+    assert [step.get("id") for step in jobs["update"]["steps"]][-2:] == ["update", None]
+    assert jobs["update"]["steps"][-1]["if"] == "steps.update.outputs.branch != ''"
+    assert jobs["update"]["permissions"] == {"contents": "read"}
+    assert jobs["propose"]["if"] == "needs.update.outputs.branch != ''"
     (update,) = read_run_steps(project / SYNC_WORKFLOW, only={"update"})
     return update
 
@@ -272,20 +303,28 @@ def test_template_sync_workflow_proposes_the_newest_release(releases, tmp_path):
     origin = generate(releases, tmp_path / "origin", "v1.0.0")
     edit(origin / "README.md", "Everything runs offline", "OWNER: everything runs offline")
     commit_all(origin, "Owner edits")
-    # A checkout like actions/checkout's: one commit deep.
-    checkout = tmp_path / "checkout"
-    git(tmp_path, "clone", "--quiet", "--depth", "1", origin.as_uri(), str(checkout))
+    # Checkouts like actions/checkout's: one commit deep.
+    checkout, pushing = tmp_path / "checkout", tmp_path / "pushing"
+    for clone in (checkout, pushing):
+        git(tmp_path, "clone", "--quiet", "--depth", "1", origin.as_uri(), str(clone))
     update = sync_update_step(checkout)
+    runner_temp = tmp_path / "runner-temp"
 
-    first = execute(update, checkout, runner_env())
+    first = execute(update, checkout, runner_env(), runner_temp=runner_temp)
     assert first.returncode == 0, first.stdout + first.stderr
-    assert first.outputs["branch"] == "template-sync/v2.0.0"
-    assert first.outputs["title"] == "Update from the template: v1.0.0 -> v2.0.0"
+    branch = "template-sync/v2.0.0"
+    title = "Update from the template: v1.0.0 -> v2.0.0"
+    assert first.outputs == {"branch": branch, "title": title}
     assert "- README.md" in first.summary  # the conflict, named for the reviewer
-    assert git(checkout, "branch", "--show-current").strip() == "template-sync/v2.0.0"
+    assert git(checkout, "branch", "--show-current").strip() == branch
     assert git(checkout, "status", "--porcelain") == ""  # all of it committed
     assert project_answers(checkout)["_commit"] == "v2.0.0"
     assert (checkout / NEW_SCRIPT).is_file()
+    # The hand-off: the pushing job's fresh checkout gets the branch from the bundle.
+    handoff = runner_temp / "template-sync"
+    assert (handoff / "body.md").read_text() in first.summary
+    git(pushing, "fetch", "--quiet", str(handoff / "update.bundle"), f"{branch}:{branch}")
+    assert git(pushing, "rev-parse", branch) == git(checkout, "rev-parse", "HEAD")
 
     again = execute(update, checkout, runner_env())
     assert again.returncode == 0, again.stdout + again.stderr
@@ -305,7 +344,7 @@ def test_template_sync_refuses_a_template_source_it_cannot_read(releases, tmp_pa
 
 def test_template_sync_uses_the_copier_version_the_template_is_tested_with(rendered):
     workflow = yaml.safe_load((rendered() / SYNC_WORKFLOW).read_text())
-    pinned = workflow["jobs"]["sync"]["env"]["COPIER_VERSION"]
+    pinned = workflow["jobs"]["update"]["env"]["COPIER_VERSION"]
     lock = tomllib.loads((TEMPLATE_ROOT / "uv.lock").read_text())
     locked = next(package["version"] for package in lock["package"] if package["name"] == "copier")
     assert pinned == locked, "bump COPIER_VERSION in template-sync.yml with uv.lock"
