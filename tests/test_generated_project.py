@@ -62,26 +62,12 @@ class Deep:
     ci_output: dict[str, str]  # "job: step name" -> what the step printed
 
 
-@pytest.fixture(scope="session")
-def built() -> dict:
-    """What this worker has built, by fixture and task. xdist can tear a
-    module-scoped fixture down between two tests of one task (when the
-    worker's queue runs dry), and building a project again costs minutes."""
-    return {}
-
-
 @pytest.fixture(scope="module", params=list(DEEP_CASES))
-def deep(request, tmp_path_factory, built) -> Deep:
-    key = ("deep", request.param)
-    if key not in built:
-        built[key] = build_deep(request.param, tmp_path_factory)
-    return built[key]
-
-
-def build_deep(task: str, tmp_path_factory) -> Deep:
+def deep(request, tmp_path_factory) -> Deep:
     """Render, `uv sync` (which writes uv.lock), make the first commit as the
     README says (DVC's Git integration on), then run ci.yml's `run:` steps
-    as GitHub would on a checkout of that commit."""
+    as GitHub would on a checkout of that commit, once per task."""
+    task = request.param
     path = render(tmp_path_factory.mktemp(task), task=task, model_family=DEEP_CASES[task])
     sync(path)
     (path / ".dvc" / "config.local").unlink()
@@ -297,14 +283,7 @@ class DriftRun:
 
 
 @pytest.fixture(scope="module")
-def drift_run(deep, tmp_path_factory, built) -> DriftRun:
-    key = ("drift_run", deep.task)
-    if key not in built:
-        built[key] = run_drift(deep, tmp_path_factory)
-    return built[key]
-
-
-def run_drift(deep: Deep, tmp_path_factory) -> DriftRun:
+def drift_run(deep, tmp_path_factory) -> DriftRun:
     """traffic -> prediction log -> monitor, on the real service, twice."""
     scratch = tmp_path_factory.mktemp(f"drift-{deep.task}")
     rows = str(TRAFFIC_ROWS)
