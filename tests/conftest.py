@@ -31,3 +31,16 @@ def pytest_collection_modifyitems(items):
         callspec = getattr(item, "callspec", None)
         if callspec and "deep" in callspec.params:
             item.add_marker(pytest.mark.xdist_group(f"deep-{callspec.params['deep']}"))
+
+
+def pytest_collection_finish(session):
+    """Fail early when xdist's groups do not take (a pytest/xdist mismatch):
+    every deep project would be built once per worker instead of once."""
+    if not getattr(session.config.option, "loadgroup", False):
+        return
+    for item in session.items:
+        if item.get_closest_marker("xdist_group") and "@" not in item.nodeid:
+            raise pytest.UsageError(
+                f"{item.nodeid} has an xdist_group mark but no group in its id: "
+                "this pytest-xdist cannot group tests with this pytest"
+            )
