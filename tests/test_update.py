@@ -84,7 +84,7 @@ def make_release_2(repo: Path) -> None:
 def make_owner_edits(project: Path, package: str) -> None:
     module = project / "src" / package / "owner_features.py"
     module.write_text(OWNER_MODULE)
-    edit(project / "params.yaml", "n_estimators: 100", "n_estimators: 120")
+    edit(project / "params.yaml", "n_estimators: 200", "n_estimators: 120")
     edit(project / "README.md", "Everything runs offline", "OWNER: everything runs offline")
     with (project / "README.md").open("a") as readme:
         readme.write("\n## Owner notes\n\nOur runbook lives in the wiki.\n")
