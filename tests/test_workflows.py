@@ -118,20 +118,6 @@ def test_the_template_repositorys_own_workflow_lints_clean():
         assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_deploy_script_without_manifests_says_nothing_was_deployed(rendered, tmp_path):
-    project = rendered()
-    result = subprocess.run(
-        ["bash", "scripts/deploy.sh", "staging"],
-        cwd=project,
-        env=project_env() | {"IMAGE": "ghcr.io/owner/model@sha256:abc"},
-        capture_output=True,
-        text=True,
-    )
-    assert result.returncode == 0, result.stderr
-    assert "::warning::No k8s/ manifests" in result.stdout
-    assert "ghcr.io/owner/model@sha256:abc" in result.stdout
-
-
 def test_fetch_prediction_logs_reports_whether_it_found_any(rendered, tmp_path):
     project = rendered()
     logs, outputs = tmp_path / "logs", tmp_path / "outputs"

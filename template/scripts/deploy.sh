@@ -2,11 +2,10 @@
 # Deploy a serving image to one environment; called by .github/workflows/cd.yml.
 # Usage: scripts/deploy.sh <staging|production>   (env: IMAGE, KUBECONFIG_DATA)
 #
-# CONFIGURE ME: this applies the Kubernetes manifests in k8s/ when the
-# repository has them: a kustomization per target in k8s/overlays/<target>,
-# a namespace named after the target, and a deployment and container named
-# model-service. Without k8s/ it deploys nothing and says so; replace the
-# body with your own deploy command (a PaaS CLI, Helm, Argo CD, ...).
+# Applies k8s/overlays/<target> (namespace <target>, which must exist) with
+# the image CD built in place of `model-service-image`, then waits for the
+# rollout. Without k8s/ it deploys nothing and says so. To deploy another
+# way (a PaaS CLI, Helm, Argo CD, ...), replace the body.
 set -euo pipefail
 target="${1:?usage: $0 <staging|production>}"
 case "$target" in
@@ -23,6 +22,8 @@ kubeconfig="$(mktemp)"
 trap 'rm -f "$kubeconfig"' EXIT
 printf '%s' "${KUBECONFIG_DATA:?set the KUBECONFIG secret of the ${target} environment}" >"$kubeconfig"
 export KUBECONFIG="$kubeconfig"
-kubectl apply -k "k8s/overlays/${target}"
-kubectl -n "$target" set image deployment/model-service "model-service=${IMAGE}"
+: "${IMAGE:?set IMAGE to the image to deploy}"
+kubectl kustomize "k8s/overlays/${target}" \
+  | sed "s|image: model-service-image\$|image: ${IMAGE}|" \
+  | kubectl apply -f -
 kubectl -n "$target" rollout status deployment/model-service --timeout=10m

@@ -1,0 +1,143 @@
+"""The generated Kubernetes manifests: each overlay builds into resources
+that validate against Kubernetes' own schemas, the deployment runs the image
+as the Dockerfile builds it (its user, its port, the service's health and
+readiness endpoints, a read-only root with the log directory writable), and
+scripts/deploy.sh applies the overlay with the image CD built."""
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import kubernetes_validate
+import pytest
+import yaml
+
+from devtools.kustomize import build
+from devtools.projects import TEMPLATE_ROOT, project_answers, project_env
+from tests.test_render import UNUSUAL
+
+TARGETS = ["staging", "production"]
+# The oldest Kubernetes minor still widely run, and the newest schemas we have.
+KUBERNETES_VERSIONS = ["1.30.0", "1.37.0"]
+KINDS = ["ConfigMap", "Deployment", "HorizontalPodAutoscaler", "PodDisruptionBudget", "Service"]
+IMAGE = "ghcr.io/owner/model@sha256:" + "a" * 64
+
+
+@pytest.fixture(params=[{}, UNUSUAL], ids=["defaults", "unusual"])
+def project(request, rendered) -> Path:
+    return rendered(**request.param)
+
+
+def by_kind(resources: list[dict]) -> dict[str, dict]:
+    return {resource["kind"]: resource for resource in resources}
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_each_overlay_builds_into_valid_resources(project, target):
+    resources = build(project / "k8s" / "overlays" / target)
+    assert sorted(resource["kind"] for resource in resources) == KINDS
+    for resource in resources:
+        assert resource["metadata"]["namespace"] == target
+        for version in KUBERNETES_VERSIONS:
+            kubernetes_validate.validate(resource, version, strict=True)
+
+
+def dockerfile_value(project: Path, instruction: str) -> str:
+    for line in (project / "Dockerfile").read_text().splitlines():
+        if line.startswith(f"{instruction} "):
+            return line.split(maxsplit=1)[1]
+    raise AssertionError(f"no {instruction} in the Dockerfile")
+
+
+def test_the_deployment_runs_the_image_as_it_is_built(project):
+    resources = by_kind(build(project / "k8s" / "base"))
+    deployment = resources["Deployment"]
+    pod = deployment["spec"]["template"]
+    (container,) = pod["spec"]["containers"]
+    assert container["name"] == "model-service"  # what scripts/deploy.sh names
+    assert container["image"] == "model-service-image"  # what it replaces
+    port = container["ports"][0]
+    assert port == {"name": "http", "containerPort": int(dockerfile_value(project, "EXPOSE"))}
+    probes = {name: container[name]["httpGet"] for name in ("startupProbe", "readinessProbe")}
+    assert all(probe == {"path": "/ready", "port": "http"} for probe in probes.values())
+    assert container["livenessProbe"]["httpGet"] == {"path": "/health", "port": "http"}
+
+    user, group = dockerfile_value(project, "USER").split(":")
+    security = pod["spec"]["securityContext"]
+    assert security["runAsNonRoot"] is True
+    assert (security["runAsUser"], security["runAsGroup"]) == (int(user), int(group))
+    assert container["securityContext"]["readOnlyRootFilesystem"] is True
+    assert container["securityContext"]["allowPrivilegeEscalation"] is False
+    writable = [mount["mountPath"] for mount in container["volumeMounts"]]
+    log_dir = resources["ConfigMap"]["data"]["SERVE_PREDICTION_LOG_DIR"]
+    assert any(log_dir.startswith(path + "/") for path in writable)
+    assert "/tmp" in writable
+    assert set(container["resources"]) == {"requests", "limits"}
+
+    labels = pod["metadata"]["labels"]
+    assert deployment["spec"]["selector"]["matchLabels"].items() <= labels.items()
+    assert resources["Service"]["spec"]["selector"].items() <= labels.items()
+    pdb_selector = resources["PodDisruptionBudget"]["spec"]["selector"]["matchLabels"]
+    assert pdb_selector.items() <= labels.items()
+    target = resources["HorizontalPodAutoscaler"]["spec"]["scaleTargetRef"]
+    assert (target["kind"], target["name"]) == ("Deployment", "model-service")
+    assert labels["app.kubernetes.io/part-of"] == project_answers(project)["project_slug"]
+
+
+def test_the_configmap_sets_settings_the_service_reads(project):
+    config = by_kind(build(project / "k8s" / "base"))["ConfigMap"]["data"]
+    package = project_answers(project)["package_name"]
+    settings = (project / "src" / package / "serve" / "settings.py").read_text()
+    assert config and all(f'"{name}"' in settings for name in config)
+
+
+def fake_kubectl(directory: Path) -> Path:
+    """kubectl for a machine without a cluster: `kustomize` builds the overlay
+    offline, `apply -f -` keeps what it was given, anything else is logged."""
+    directory.mkdir()
+    kubectl = directory / "kubectl"
+    kubectl.write_text(
+        "#!/usr/bin/env bash\n"
+        'echo "$*" >> "$KUBECTL_LOG"\n'
+        'case "$1" in\n'
+        f'  kustomize) exec "{sys.executable}" "{TEMPLATE_ROOT}/devtools/kustomize.py" "$2" ;;\n'
+        '  apply) cat > "$KUBECTL_APPLIED" ;;\n'
+        "esac\n"
+    )
+    kubectl.chmod(0o755)
+    return directory
+
+
+def deploy(project: Path, tmp_path: Path, target: str) -> subprocess.CompletedProcess:
+    env = project_env()
+    env |= {
+        "PATH": f"{fake_kubectl(tmp_path / 'bin')}:{env['PATH']}",
+        "IMAGE": IMAGE,
+        "KUBECONFIG_DATA": "apiVersion: v1\nkind: Config\n",
+        "KUBECTL_LOG": str(tmp_path / "kubectl.log"),
+        "KUBECTL_APPLIED": str(tmp_path / "applied.yaml"),
+    }
+    command = ["bash", "scripts/deploy.sh", target]
+    return subprocess.run(command, cwd=project, env=env, capture_output=True, text=True)
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_the_deploy_script_applies_the_overlay_with_the_built_image(rendered, tmp_path, target):
+    result = deploy(rendered(), tmp_path, target)
+    assert result.returncode == 0, result.stdout + result.stderr
+    applied = by_kind(yaml.safe_load_all((tmp_path / "applied.yaml").read_text()))
+    (container,) = applied["Deployment"]["spec"]["template"]["spec"]["containers"]
+    assert container["image"] == IMAGE
+    assert {resource["metadata"]["namespace"] for resource in applied.values()} == {target}
+    calls = (tmp_path / "kubectl.log").read_text().splitlines()
+    assert calls[-1] == f"-n {target} rollout status deployment/model-service --timeout=10m"
+
+
+def test_the_deploy_script_without_manifests_says_nothing_was_deployed(rendered, tmp_path):
+    project = Path(shutil.copytree(rendered(), tmp_path / "project"))
+    shutil.rmtree(project / "k8s")
+    result = deploy(project, tmp_path, "staging")
+    assert result.returncode == 0, result.stderr
+    assert "::warning::No k8s/ manifests" in result.stdout and IMAGE in result.stdout
+    assert not (tmp_path / "kubectl.log").exists()
