@@ -78,6 +78,7 @@ def test_the_deployment_runs_the_image_as_it_is_built(project):
     labels = pod["metadata"]["labels"]
     assert deployment["spec"]["selector"]["matchLabels"].items() <= labels.items()
     assert resources["Service"]["spec"]["selector"].items() <= labels.items()
+    assert resources["Service"]["spec"]["ports"][0]["targetPort"] == port["name"]
     pdb_selector = resources["PodDisruptionBudget"]["spec"]["selector"]["matchLabels"]
     assert pdb_selector.items() <= labels.items()
     target = resources["HorizontalPodAutoscaler"]["spec"]["scaleTargetRef"]
@@ -94,7 +95,7 @@ def test_the_configmap_sets_settings_the_service_reads(project):
 
 def fake_kubectl(directory: Path) -> Path:
     """kubectl for a machine without a cluster: `kustomize` builds the overlay
-    offline, `apply -f -` keeps what it was given, anything else is logged."""
+    offline, `apply -f FILE` keeps a copy of FILE, anything else is logged."""
     directory.mkdir()
     kubectl = directory / "kubectl"
     kubectl.write_text(
@@ -102,7 +103,7 @@ def fake_kubectl(directory: Path) -> Path:
         'echo "$*" >> "$KUBECTL_LOG"\n'
         'case "$1" in\n'
         f'  kustomize) exec "{sys.executable}" "{TEMPLATE_ROOT}/devtools/kustomize.py" "$2" ;;\n'
-        '  apply) cat > "$KUBECTL_APPLIED" ;;\n'
+        '  apply) cp "$3" "$KUBECTL_APPLIED" ;;\n'
         "esac\n"
     )
     kubectl.chmod(0o755)
@@ -132,6 +133,17 @@ def test_the_deploy_script_applies_the_overlay_with_the_built_image(rendered, tm
     assert {resource["metadata"]["namespace"] for resource in applied.values()} == {target}
     calls = (tmp_path / "kubectl.log").read_text().splitlines()
     assert calls[-1] == f"-n {target} rollout status deployment/model-service --timeout=10m"
+
+
+def test_the_deploy_script_refuses_manifests_without_the_image_placeholder(rendered, tmp_path):
+    project = Path(shutil.copytree(rendered(), tmp_path / "project"))
+    deployment = project / "k8s" / "base" / "deployment.yaml"
+    text = deployment.read_text()
+    deployment.write_text(text.replace("image: model-service-image", "image: nginx:1.27"))
+    result = deploy(project, tmp_path, "staging")
+    assert result.returncode == 1
+    assert "has no 'image: model-service-image' to replace" in result.stdout
+    assert not (tmp_path / "applied.yaml").exists()
 
 
 def test_the_deploy_script_without_manifests_says_nothing_was_deployed(rendered, tmp_path):

@@ -13,17 +13,27 @@ case "$target" in
   *) echo "unknown target $target: expected staging or production" >&2; exit 2 ;;
 esac
 
+: "${IMAGE:?set IMAGE to the image to deploy}"
 if [ ! -d k8s ]; then
   echo "::warning::No k8s/ manifests: ${IMAGE} was built but not deployed to ${target}."
   exit 0
 fi
 
 kubeconfig="$(mktemp)"
-trap 'rm -f "$kubeconfig"' EXIT
+manifests="$(mktemp)"
+trap 'rm -f "$kubeconfig" "$manifests"' EXIT
 printf '%s' "${KUBECONFIG_DATA:?set the KUBECONFIG secret of the ${target} environment}" >"$kubeconfig"
 export KUBECONFIG="$kubeconfig"
-: "${IMAGE:?set IMAGE to the image to deploy}"
-kubectl kustomize "k8s/overlays/${target}" \
-  | sed "s|image: model-service-image\$|image: ${IMAGE}|" \
-  | kubectl apply -f -
+if ! kubectl get namespace "$target" >/dev/null; then
+  echo "::error::Namespace ${target} does not exist: kubectl create namespace ${target}"
+  exit 1
+fi
+kubectl kustomize "k8s/overlays/${target}" >"$manifests"
+# The image goes where the manifests say `model-service-image`, and only there.
+if ! grep -q "image: model-service-image$" "$manifests"; then
+  echo "::error::k8s/overlays/${target} has no 'image: model-service-image' to replace with ${IMAGE}."
+  exit 1
+fi
+sed -i "s|image: model-service-image$|image: ${IMAGE}|" "$manifests"
+kubectl apply -f "$manifests"
 kubectl -n "$target" rollout status deployment/model-service --timeout=10m
