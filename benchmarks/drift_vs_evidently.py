@@ -36,11 +36,10 @@ from pathlib import Path
 from devtools.projects import (
     DEFAULT_PYTHON,
     find_python,
+    given_or_fresh,
     in_project,
     project_answers,
-    render,
     run,
-    sync,
     uv,
 )
 
@@ -77,10 +76,7 @@ def main() -> None:
     evidently = [str(evidently_python(args.evidently_env.resolve())), str(WORKER)]
     with tempfile.TemporaryDirectory() as scratch_name:
         scratch = Path(scratch_name)
-        project = args.project
-        if project is None:
-            project = render(scratch / "project")
-            sync(project)
+        project = given_or_fresh(args.project, scratch)
         package = project_answers(project)["package_name"]
         data = scratch / "data"
         data.mkdir()

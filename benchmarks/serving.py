@@ -26,11 +26,10 @@ import httpx
 
 from devtools.projects import (
     free_port,
+    given_or_fresh,
     in_project,
     project_answers,
     project_env,
-    render,
-    sync,
 )
 
 HERE = Path(__file__).resolve().parent
@@ -134,11 +133,7 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as scratch_name:
         scratch = Path(scratch_name)
-        project = args.project
-        if project is None:
-            project = render(scratch / "project")
-            sync(project)
-            in_project(project, "dvc", "repro")
+        project = given_or_fresh(args.project, scratch, trained=True)
         slug = project_answers(project)["project_slug"]
         model = scratch / "model"
         in_project(project, slug, "export-model", "--output", str(model))

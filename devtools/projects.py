@@ -129,6 +129,18 @@ def sync(project: Path, python_version: str = DEFAULT_PYTHON) -> None:
     run(command, project)
 
 
+def given_or_fresh(project: Path | None, scratch: Path, trained: bool = False) -> Path:
+    """The project a benchmark was given, or a fresh default render in
+    `scratch` with its environment (and, with `trained`, its pipeline run)."""
+    if project is not None:
+        return project
+    project = render(scratch / "project")
+    sync(project)
+    if trained:
+        in_project(project, "dvc", "repro")
+    return project
+
+
 def in_project(project: Path, *command: str, **kwargs) -> subprocess.CompletedProcess:
     """Run a command inside the project's environment (`uv run --no-sync`)."""
     return run([uv(), "run", "--no-sync", *command], project, **kwargs)

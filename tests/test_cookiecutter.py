@@ -36,10 +36,13 @@ ANSWER_SETS = {
 }
 
 
-def cookiecutter(output: Path, answers: dict) -> subprocess.CompletedProcess:
-    """The cookiecutter command line, as a user runs it on this repository."""
+def cookiecutter(
+    output: Path, answers: dict, template: Path = TEMPLATE_ROOT
+) -> subprocess.CompletedProcess:
+    """The cookiecutter command line, as a user runs it on this repository
+    (or on a copy of it)."""
     pairs = [f"{key}={value}" for key, value in answers.items()]
-    command = [COOKIECUTTER, "--no-input", "--output-dir", str(output), str(TEMPLATE_ROOT)]
+    command = [COOKIECUTTER, "--no-input", "--output-dir", str(output), str(template)]
     return subprocess.run([*command, *pairs], capture_output=True, text=True, timeout=120)
 
 

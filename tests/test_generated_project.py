@@ -17,6 +17,7 @@ import httpx
 import pytest
 import yaml
 
+from devtools.dockerfile import dockerfile_instructions
 from devtools.projects import (
     DEFAULT_PYTHON,
     find_python,
@@ -395,18 +396,6 @@ def fuzz(schema: str) -> None:
         [*command, *options, *invocations, "--exclude-checks", "positive_data_acceptance"],
         Path.cwd(),
     )
-
-
-def dockerfile_instructions(dockerfile: Path) -> list[tuple[str, str]]:
-    """(INSTRUCTION, arguments) pairs, with continuation lines joined."""
-    text = dockerfile.read_text().replace("\\\n", " ")
-    instructions = []
-    for line in text.splitlines():
-        line = line.strip()
-        if line and not line.startswith("#"):
-            keyword, _, arguments = line.partition(" ")
-            instructions.append((keyword.upper(), arguments.strip()))
-    return instructions
 
 
 def test_image_entry_command_runs_in_an_environment_built_like_the_image(deep, tmp_path):

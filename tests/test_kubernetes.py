@@ -13,6 +13,7 @@ import kubernetes_validate
 import pytest
 import yaml
 
+from devtools.dockerfile import dockerfile_instructions
 from devtools.kustomize import build
 from devtools.projects import TEMPLATE_ROOT, project_answers, project_env
 from tests.test_render import UNUSUAL
@@ -44,10 +45,14 @@ def test_each_overlay_builds_into_valid_resources(project, target):
 
 
 def dockerfile_value(project: Path, instruction: str) -> str:
-    for line in (project / "Dockerfile").read_text().splitlines():
-        if line.startswith(f"{instruction} "):
-            return line.split(maxsplit=1)[1]
-    raise AssertionError(f"no {instruction} in the Dockerfile")
+    """The arguments of the last `instruction`: the final stage's."""
+    values = [
+        args
+        for name, args in dockerfile_instructions(project / "Dockerfile")
+        if name == instruction
+    ]
+    assert values, f"no {instruction} in the Dockerfile"
+    return values[-1]
 
 
 def test_the_deployment_runs_the_image_as_it_is_built(project):

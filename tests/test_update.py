@@ -19,6 +19,7 @@ import yaml
 from devtools.projects import TEMPLATE_ROOT, in_project, project_answers, run, sync
 from devtools.template_repo import commit_all, git, release, snapshot
 from devtools.workflows import execute, read_run_steps, runner_env
+from tests.test_cookiecutter import cookiecutter
 
 COPIER = str(Path(sys.executable).with_name("copier"))
 SYNC_WORKFLOW = ".github/workflows/template-sync.yml"
@@ -79,6 +80,11 @@ def make_release_2(repo: Path) -> None:
             path.write_text(path.read_text().replace(OLD_SCRIPT, NEW_SCRIPT))
     edit(template / NEW_SCRIPT, "# Copy the service's", "# Fetch logs: copy the service's")
     release(repo, "v2.0.0")
+
+
+def conflict_sides(text: str) -> list[str]:
+    """The owner's and the template's side of the first conflict in `text`."""
+    return text.split(CONFLICT_START)[1].split(CONFLICT_END)[0].split("=======")
 
 
 def make_owner_edits(project: Path, package: str) -> None:
@@ -190,7 +196,7 @@ def test_a_line_both_sides_changed_is_a_conflict_with_both_versions(updated):
     project = updated.project
     readme = (project / "README.md").read_text()
     assert CONFLICT_START in readme and CONFLICT_END in readme
-    ours, theirs = readme.split(CONFLICT_START)[1].split(CONFLICT_END)[0].split("=======")
+    ours, theirs = conflict_sides(readme)
     assert "OWNER: everything runs offline" in ours
     assert "Everything runs on a laptop" in theirs
     unmerged = git(project, "diff", "--name-only", "--diff-filter=U").split()
@@ -256,7 +262,7 @@ def test_a_moved_file_both_sides_changed_is_a_conflict_git_knows(releases, tmp_p
     output = copier_update(project).stdout
     assert "CONFLICT" in output
     text = (project / NEW_SCRIPT).read_text()
-    ours, theirs = text.split(CONFLICT_START)[1].split(CONFLICT_END)[0].split("=======")
+    ours, theirs = conflict_sides(text)
     assert "# OWNER: copy the service's" in ours
     assert "# Fetch logs: copy the service's" in theirs
     assert git(project, "diff", "--name-only", "--diff-filter=U").split() == [NEW_SCRIPT]
@@ -354,8 +360,8 @@ def test_a_project_made_by_cookiecutter_updates_with_copier(releases, tmp_path):
     template = tmp_path / "template"
     git(tmp_path, "clone", "--quiet", str(releases), str(template))
     git(template, "checkout", "--quiet", "v1.0.0")
-    cookiecutter = str(Path(sys.executable).with_name("cookiecutter"))
-    run([cookiecutter, "--no-input", "--output-dir", str(tmp_path), str(template)], tmp_path)
+    result = cookiecutter(tmp_path, {}, template)
+    assert result.returncode == 0, result.stderr
     project = tmp_path / "customer-churn"
     assert project_answers(project)["_commit"] == "v1.0.0"
     git(project, "init", "--quiet", "--initial-branch", "main")
