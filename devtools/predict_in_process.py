@@ -1,6 +1,7 @@
 """Predict records with the registry champion inside a generated project.
 
-Run with the project's interpreter from its root:
+Run with the project's interpreter from its root (MLFLOW_TRACKING_URI, when
+set, names the registry; else the project's local store):
     python predict_in_process.py records.json
 Prints one JSON line: labels, and class probabilities for classifiers (in
 the model's class order, with the class names), computed by the fitted
@@ -9,6 +10,7 @@ scikit-learn pipeline itself, for comparison with what the service answers.
 
 import importlib
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -25,7 +27,8 @@ def main() -> None:
     features = importlib.import_module(f"{package}.features")
     schema = importlib.import_module(f"{package}.schema").load_schema()
 
-    mlflow.set_tracking_uri(f"sqlite:///{Path('mlflow.db').resolve()}")
+    local_store = f"sqlite:///{Path('mlflow.db').resolve()}"
+    mlflow.set_tracking_uri(os.environ.get("MLFLOW_TRACKING_URI") or local_store)
     model = mlflow.sklearn.load_model(f"models:/{name}@champion")
     frame = features.model_input(pd.DataFrame.from_records(records), schema)
     result = {"labels": model.predict(frame).tolist()}

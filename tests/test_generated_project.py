@@ -173,7 +173,7 @@ def test_repro_is_incremental_and_the_gate_decides(deep):
     assert project_facts(deep.path)["aliases"]["champion"] == champion
 
 
-def sample_records(deep: Deep, count: int) -> list[dict]:
+def sample_records(project: Path, count: int) -> list[dict]:
     script = (
         "import json, yaml, importlib; "
         "a = yaml.safe_load(open('.copier-answers.yml')); "
@@ -181,14 +181,15 @@ def sample_records(deep: Deep, count: int) -> list[dict]:
         "m = importlib.import_module(a['package_name'] + '.sample_data'); "
         f"print(m.generate({count}, seed=123).drop(columns=[t]).to_json(orient='records'))"
     )
-    return json.loads(in_project(deep.path, "python", "-c", script).stdout)
+    return json.loads(in_project(project, "python", "-c", script).stdout)
 
 
-def in_process(deep: Deep, records: list[dict]) -> dict:
-    path = deep.path / "records.json"
+def in_process(project: Path, records: list[dict], env: dict | None = None) -> dict:
+    """Predictions of the registry champion by the fitted pipeline itself."""
+    path = project / "records.json"
     path.write_text(json.dumps(records))
     script = Path(__file__).parents[1] / "devtools" / "predict_in_process.py"
-    return json.loads(in_project(deep.path, "python", str(script), str(path)).stdout)
+    return json.loads(in_project(project, "python", str(script), str(path), env=env).stdout)
 
 
 def assert_same_predictions(served: list, expected: dict, classification: bool) -> None:
@@ -204,7 +205,7 @@ def assert_same_predictions(served: list, expected: dict, classification: bool) 
 
 
 def test_service_over_http(deep):
-    records = sample_records(deep, 60)
+    records = sample_records(deep.path, 60)
     classification = deep.task != "regression"
     port = free_port()
     log_dir = deep.path / "logs" / f"predictions-{port}"
@@ -222,7 +223,7 @@ def test_service_over_http(deep):
         assert metadata["backend"] in {"onnx", "sklearn"}
         assert client.get("/health").json() == {"status": "ok"}
 
-        expected = in_process(deep, records)
+        expected = in_process(deep.path, records)
         singles = [client.post("/predict", json=r).json() for r in records[:10]]
         served += 10
         assert_same_predictions(singles, _slice(expected, 10), classification)
@@ -444,7 +445,7 @@ def test_image_entry_command_runs_in_an_environment_built_like_the_image(deep, t
         healthcheck = next(args for k, args in final_stage if k == "HEALTHCHECK")
         probe = json.loads(healthcheck.split(" CMD ", 1)[1].replace("8000", str(port)))
         assert subprocess.run(probe, cwd=app, env={**project_env(), **env}).returncode == 0
-        record = sample_records(deep, 1)[0]
+        record = sample_records(deep.path, 1)[0]
         answer = httpx.post(f"http://127.0.0.1:{port}/predict", json=record, timeout=30)
         assert answer.status_code == 200, answer.text
         assert httpx.get(f"http://127.0.0.1:{port}/metadata").json()["alias"] == "champion"
