@@ -156,6 +156,14 @@ def test_runs_metrics_and_models_land_in_postgres_and_s3(team):
     assert not (team.project / "mlartifacts").exists()
 
 
+def test_the_server_answers_the_host_names_compose_allows(team):
+    experiments = f"{team.tracking_uri}/api/2.0/mlflow/experiments/search?max_results=1"
+    from_service = httpx.get(experiments, headers={"Host": "mlflow:5000"})
+    assert from_service.status_code == 200, from_service.text
+    rebound = httpx.get(experiments, headers={"Host": "attacker.example:5000"})
+    assert rebound.status_code == 403
+
+
 def test_data_goes_through_an_s3_remote_to_a_fresh_clone(team, tmp_path):
     project, s3 = team.project, dict(S3_CREDENTIALS)
     # The commands the README gives for the team stack's bucket.
