@@ -46,6 +46,11 @@ from tests.test_generated_project import assert_same_predictions, in_process, sa
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("team-stack")]
 
 BUCKETS = ["mlflow", "dvc"]  # what compose's create-buckets makes
+# The stack opened to teammates, as the README says to in .env.
+TEAM_SETTINGS = {
+    "MLFLOW_ALLOWED_HOSTS": "stack-host:5000",
+    "MLFLOW_ALLOWED_ORIGINS": "http://stack-host:5000",
+}
 
 
 @dataclass
@@ -58,16 +63,34 @@ class Team:
     tracking_uri: str
 
 
-def resolve_defaults(value: str) -> str:
-    """Compose's `${NAME:-default}` with NAME unset."""
-    return re.sub(r"\$\{\w+:-([^}]*)\}", r"\1", value)
+def dotenv(project: Path) -> dict[str, str]:
+    """The project's .env.example with the team's settings, as a .env."""
+    lines = (project / ".env.example").read_text().splitlines()
+    example = dict(line.split("=", 1) for line in lines if line and not line.startswith("#"))
+    return example | TEAM_SETTINGS
 
 
-def server_environment(compose: dict, postgres: Postgres, s3_url: str) -> dict[str, str]:
-    """The MLflow server's environment as compose.yaml sets it, with this
-    machine's addresses and credentials in place of the stack's."""
+def interpolate(value: str, settings: dict[str, str]) -> str:
+    """Compose's `${NAME}`, `${NAME:-default}` and `${NAME:?error}`."""
+
+    def substitute(match: re.Match) -> str:
+        name, operator, rest = match.groups()
+        if settings.get(name):
+            return settings[name]
+        assert operator == ":-", f"compose would refuse to start: {name} unset"
+        return rest
+
+    return re.sub(r"\$\{(\w+)(?:(:-|:\?)([^}]*))?\}", substitute, value)
+
+
+def server_environment(
+    compose: dict, settings: dict[str, str], postgres: Postgres, s3_url: str
+) -> dict[str, str]:
+    """The MLflow server's environment as compose.yaml sets it from .env,
+    with this machine's addresses and credentials in place of the stack's."""
     declared = {
-        k: resolve_defaults(str(v)) for k, v in compose["services"]["mlflow"]["environment"].items()
+        k: interpolate(str(v), settings)
+        for k, v in compose["services"]["mlflow"]["environment"].items()
     }
     local = {
         **S3_CREDENTIALS,
@@ -102,7 +125,10 @@ def team(tmp_path_factory) -> Team:
         postgres_server(logs) as postgres,
         s3_server(logs, BUCKETS) as s3_url,
         mlflow_server(
-            server_env, server_dir, server_environment(compose, postgres, s3_url), logs
+            server_env,
+            server_dir,
+            server_environment(compose, dotenv(project), postgres, s3_url),
+            logs,
         ) as tracking_uri,
     ):
         # The client gets the tracking URI only: artifacts go through the
@@ -156,12 +182,18 @@ def test_runs_metrics_and_models_land_in_postgres_and_s3(team):
     assert not (team.project / "mlartifacts").exists()
 
 
-def test_the_server_answers_the_host_names_compose_allows(team):
-    experiments = f"{team.tracking_uri}/api/2.0/mlflow/experiments/search?max_results=1"
-    from_service = httpx.get(experiments, headers={"Host": "mlflow:5000"})
-    assert from_service.status_code == 200, from_service.text
-    rebound = httpx.get(experiments, headers={"Host": "attacker.example:5000"})
-    assert rebound.status_code == 403
+def test_the_server_answers_the_hosts_and_origins_compose_allows(team):
+    search = f"{team.tracking_uri}/ajax-api/2.0/mlflow/runs/search"
+    body = {"experiment_ids": ["0"], "max_results": 1}
+
+    def status(host: str, origin: str | None = None) -> int:
+        headers = {"Host": host} | ({"Origin": origin} if origin else {})
+        return httpx.post(search, json=body, headers=headers).status_code
+
+    assert status("mlflow:5000") == 200  # the service, in the stack's network
+    assert status("stack-host:5000", "http://stack-host:5000") == 200  # the UI, from .env
+    assert status("attacker.example:5000") == 403
+    assert status("stack-host:5000", "http://attacker.example") == 403
 
 
 def test_data_goes_through_an_s3_remote_to_a_fresh_clone(team, tmp_path):
