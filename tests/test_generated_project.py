@@ -452,3 +452,38 @@ def test_image_entry_command_runs_in_an_environment_built_like_the_image(deep, t
     finally:
         service.terminate()
         assert service.wait(60) in (0, -signal.SIGTERM)
+
+
+def write_sample_file(project: Path, path: Path, rows: int, seed: int) -> None:
+    """A CSV of the project's own sample data, as an owner's data file."""
+    script = (
+        "import importlib, yaml; "
+        "a = yaml.safe_load(open('.copier-answers.yml')); "
+        "m = importlib.import_module(a['package_name'] + '.sample_data'); "
+        f"m.generate({rows}, seed={seed}).to_csv({str(path)!r}, index=False)"
+    )
+    in_project(project, "python", "-c", script)
+
+
+def test_own_data_under_data_raw_is_prepared_and_its_changes_retrain(deep):
+    """README "Bring your own data": a file under data/raw/, tracked with
+    `dvc add`, replaces the sample; a changed file re-runs the pipeline even
+    when params.yaml stays the same. Last in the module: it leaves the data
+    source switched (params.yaml is restored)."""
+    params_file = deep.path / "params.yaml"
+    original = params_file.read_text()
+    own = deep.path / "data" / "raw" / "own.csv"
+    try:
+        write_sample_file(deep.path, own, rows=300, seed=5)
+        in_project(deep.path, "dvc", "add", "data/raw/own.csv")
+        edit_params(deep.path, lambda p: p["data"].update(source="file", path="data/raw/own.csv"))
+        prepared = in_project(deep.path, "dvc", "repro", "prepare")
+        assert "prepared 300 rows" in prepared.stdout
+        assert "warning" not in prepared.stderr
+
+        write_sample_file(deep.path, own, rows=400, seed=6)
+        status = in_project(deep.path, "dvc", "status", "prepare").stdout
+        assert "modified:" in status and "data/raw" in status, status
+        assert "prepared 400 rows" in in_project(deep.path, "dvc", "repro", "prepare").stdout
+    finally:
+        params_file.write_text(original)

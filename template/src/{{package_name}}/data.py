@@ -7,7 +7,7 @@ from sklearn.model_selection import train_test_split
 
 from . import sample_data
 from .errors import ProjectError
-from .paths import DATASET_FILE
+from .paths import DATASET_FILE, RAW_DATA_DIR
 from .schema import Schema
 from .settings import Params
 
@@ -44,6 +44,16 @@ def load_source(params: Params) -> pd.DataFrame:
     if params.data.source == "synthetic":
         return sample_data.generate(params.data.n_rows, params.seed)
     return read_table(Path(params.data.path))
+
+
+def untracked_source(params: Params) -> Path | None:
+    """The source file when it lies outside data/raw/, where the pipeline
+    would not see it change; None otherwise."""
+    if params.data.source != "file":
+        return None
+    path = Path(params.data.path)
+    inside = path.resolve().is_relative_to(RAW_DATA_DIR.resolve())
+    return None if inside else path
 
 
 def prepare(params: Params) -> pd.DataFrame:

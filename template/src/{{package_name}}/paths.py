@@ -5,6 +5,9 @@ from pathlib import Path
 PARAMS_FILE = Path("params.yaml")
 SCHEMA_FILE = Path("schema.yaml")
 
+# Source files (params.yaml data.path): the prepare stage depends on the whole
+# folder, so `dvc repro` notices new or changed data.
+RAW_DATA_DIR = Path("data/raw")
 DATASET_FILE = Path("data/prepared/dataset.parquet")
 TRAIN_FILE = Path("data/split/train.parquet")
 HOLDOUT_FILE = Path("data/split/holdout.parquet")
