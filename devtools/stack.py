@@ -44,14 +44,18 @@ class Postgres:
     def uri(self, driver: str = "postgresql+psycopg") -> str:
         return f"{driver}://{DATABASE_USER}@127.0.0.1:{self.port}/{DATABASE}"
 
-    def query(self, sql: str) -> list[list[str]]:
-        """Rows of a query, run with psql (the test needs no driver of its own)."""
-        result = subprocess.run(
+    def psql(self, sql: str, database: str = DATABASE) -> subprocess.CompletedProcess:
+        """Run SQL with psql (the tests need no database driver of their own)."""
+        return subprocess.run(
             [_postgres_program("psql"), "--no-psqlrc", "--tuples-only", "--no-align",
              "--field-separator", "\t", "--host", "127.0.0.1", "--port", str(self.port),
-             "--username", DATABASE_USER, "--dbname", DATABASE, "--command", sql],
+             "--username", DATABASE_USER, "--dbname", database, "--command", sql],
             capture_output=True, text=True, check=False,
         )  # fmt: skip
+
+    def query(self, sql: str) -> list[list[str]]:
+        """Rows of a query in the MLflow database."""
+        result = self.psql(sql)
         if result.returncode != 0:
             raise StackError(f"psql failed on {sql!r}: {result.stderr}")
         return [line.split("\t") for line in result.stdout.splitlines() if line]
@@ -126,32 +130,26 @@ def postgres_server(logs: Path) -> Iterator[Postgres]:
         if prefix:
             shutil.chown(data_root, user="postgres")
         data = data_root / "data"
-        subprocess.run(
+        initdb = subprocess.run(
             [*prefix, _postgres_program("initdb"), "--pgdata", str(data), "--username",
              DATABASE_USER, "--auth", "trust", "--encoding", "UTF8", "--no-sync"],
-            capture_output=True, text=True, check=True,
+            capture_output=True, text=True, check=False,
         )  # fmt: skip
+        if initdb.returncode != 0:
+            raise StackError(f"initdb failed:\n{initdb.stdout}{initdb.stderr}")
         server = Postgres(free_port())
         command = [
             *prefix, _postgres_program("postgres"), "-D", str(data), "-h", "127.0.0.1",
             "-p", str(server.port), "-k", "", "-c", "fsync=off",
         ]  # fmt: skip
         with _process(command, logs / "postgres.log") as process:
-            _wait_for(lambda: _create_database(server), process, logs / "postgres.log",
-                      "PostgreSQL", timeout=60)  # fmt: skip
+            # Ready once it accepts connections: the database is made then.
+            create = f"create database {DATABASE}"
+            _wait_for(lambda: server.psql(create, "postgres").returncode == 0, process,
+                      logs / "postgres.log", "PostgreSQL", timeout=60)  # fmt: skip
             yield server
     finally:
         shutil.rmtree(data_root, ignore_errors=True)
-
-
-def _create_database(server: Postgres) -> bool:
-    result = subprocess.run(
-        [_postgres_program("psql"), "--no-psqlrc", "--host", "127.0.0.1", "--port",
-         str(server.port), "--username", DATABASE_USER, "--dbname", "postgres",
-         "--command", f"create database {DATABASE}"],
-        capture_output=True, text=True, check=False,
-    )  # fmt: skip
-    return result.returncode == 0
 
 
 @contextlib.contextmanager
