@@ -34,13 +34,11 @@ import tempfile
 from pathlib import Path
 
 from devtools.projects import (
-    DEFAULT_PYTHON,
-    find_python,
     given_or_fresh,
     in_project,
     project_answers,
     run,
-    uv,
+    virtual_environment,
 )
 
 WORKER = Path(__file__).with_name("drift_worker.py")
@@ -51,14 +49,7 @@ TIMEOUT = 3600
 
 def evidently_python(directory: Path) -> Path:
     """The interpreter of an environment with Evidently, created on first use."""
-    python = directory / "bin" / "python"
-    if not python.exists():
-        command = [uv(), "venv", "--quiet", str(directory)]
-        local = find_python(DEFAULT_PYTHON)
-        run([*command, "--python", local] if local else command, directory.parent)
-    install = [uv(), "pip", "install", "--quiet", "--python", str(python), *EVIDENTLY]
-    run(install, directory.parent)
-    return python
+    return virtual_environment(directory, *EVIDENTLY)
 
 
 def last_json(output: str) -> dict:

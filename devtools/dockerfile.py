@@ -14,3 +14,11 @@ def dockerfile_instructions(dockerfile: Path) -> list[tuple[str, str]]:
             keyword, _, arguments = line.partition(" ")
             instructions.append((keyword.upper(), arguments.strip()))
     return instructions
+
+
+def last_instruction(dockerfile: Path, keyword: str) -> str:
+    """The arguments of the last `keyword` instruction: the final stage's."""
+    values = [args for name, args in dockerfile_instructions(dockerfile) if name == keyword]
+    if not values:
+        raise ValueError(f"no {keyword} in {dockerfile}")
+    return values[-1]

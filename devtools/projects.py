@@ -120,13 +120,25 @@ def run(
     return result
 
 
+def python_option(version: str = DEFAULT_PYTHON) -> list[str]:
+    """uv's `--python` for a working local interpreter, or nothing (uv finds one)."""
+    python = find_python(version)
+    return ["--python", python] if python else []
+
+
 def sync(project: Path, python_version: str = DEFAULT_PYTHON) -> None:
     """Create the project's .venv with uv, as `uv sync` would for its owner."""
-    command = [uv(), "sync", "--quiet"]
-    python = find_python(python_version)
-    if python:
-        command += ["--python", python]
-    run(command, project)
+    run([uv(), "sync", "--quiet", *python_option(python_version)], project)
+
+
+def virtual_environment(directory: Path, *packages: str) -> Path:
+    """A uv virtual environment in `directory` (created on first use) with
+    `packages` (`uv pip install` arguments) installed; returns its interpreter."""
+    python = directory / "bin" / "python"
+    if not python.exists():
+        run([uv(), "venv", "--quiet", str(directory), *python_option()], directory.parent)
+    run([uv(), "pip", "install", "--quiet", "--python", str(python), *packages], directory.parent)
+    return python
 
 
 def given_or_fresh(project: Path | None, scratch: Path, trained: bool = False) -> Path:

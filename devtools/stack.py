@@ -20,8 +20,8 @@ from pathlib import Path
 
 import httpx
 
-from devtools.dockerfile import dockerfile_instructions
-from devtools.projects import DEFAULT_PYTHON, find_python, free_port, uv
+from devtools.dockerfile import last_instruction
+from devtools.projects import free_port, virtual_environment
 
 DATABASE = "mlflow"
 DATABASE_USER = "mlflow"
@@ -187,25 +187,15 @@ def s3_keys(url: str, bucket: str) -> list[str]:
 def mlflow_server_environment(server_dir: Path, workdir: Path) -> Path:
     """A virtual environment with the project's pinned server requirements
     (deploy/mlflow-server/requirements.txt), as its image installs them."""
+    requirements = str(server_dir / "requirements.txt")
     env_dir = workdir / "mlflow-server-env"
-    command = [uv(), "venv", "--quiet", str(env_dir)]
-    python = find_python(DEFAULT_PYTHON)
-    if python:
-        command += ["--python", python]
-    subprocess.run(command, check=True, capture_output=True)
-    subprocess.run(
-        [uv(), "pip", "install", "--quiet", "--python", str(env_dir / "bin" / "python"),
-         "--requirement", str(server_dir / "requirements.txt")],
-        check=True, capture_output=True,
-    )  # fmt: skip
+    virtual_environment(env_dir, "--requirement", requirements)
     return env_dir
 
 
 def server_command(server_dir: Path, port: int) -> list[str]:
     """The image's CMD, listening on 127.0.0.1:port with one worker (2 cores)."""
-    cmd = [arguments for keyword, arguments in dockerfile_instructions(server_dir / "Dockerfile")
-           if keyword == "CMD"][-1]  # fmt: skip
-    command = json.loads(cmd)
+    command = json.loads(last_instruction(server_dir / "Dockerfile", "CMD"))
     replaced = {"0.0.0.0": "127.0.0.1", "5000": str(port)}
     return [replaced.get(part, part) for part in command] + ["--workers", "1"]
 

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 
-from devtools.dockerfile import dockerfile_instructions
+from devtools.dockerfile import last_instruction
 from tests.test_render import UNUSUAL
 
 SERVICES = {
@@ -39,8 +39,13 @@ def services(project: Path) -> dict[str, dict]:
 
 
 def exposed_port(dockerfile: Path) -> str:
-    [port] = [args for name, args in dockerfile_instructions(dockerfile) if name == "EXPOSE"]
-    return port
+    return last_instruction(dockerfile, "EXPOSE")
+
+
+def env_example(project: Path) -> dict[str, str]:
+    """The settings .env.example documents, with their example values."""
+    lines = (project / ".env.example").read_text().splitlines()
+    return dict(line.split("=", 1) for line in lines if line and not line.startswith("#"))
 
 
 def container_ports(service: dict) -> set[str]:
@@ -125,12 +130,7 @@ def test_settings_are_documented_and_kept_out_of_git(project):
     text = (project / "compose.yaml").read_text()
     variables = set(re.findall(r"(?<!\$)\$\{(\w+)", text))
     assert {"POSTGRES_PASSWORD", "S3_ACCESS_KEY_ID", "GRAFANA_ADMIN_PASSWORD"} <= variables
-    documented = {
-        line.split("=")[0]
-        for line in (project / ".env.example").read_text().splitlines()
-        if line and not line.startswith("#")
-    }
-    assert documented == variables
+    assert set(env_example(project)) == variables
     assert ".env" in (project / ".gitignore").read_text().splitlines()
 
 

@@ -19,13 +19,12 @@ import yaml
 
 from devtools.dockerfile import dockerfile_instructions
 from devtools.projects import (
-    DEFAULT_PYTHON,
-    find_python,
     free_port,
     in_project,
     project_answers,
     project_env,
     project_facts,
+    python_option,
     render,
     run,
     start_service,
@@ -71,12 +70,17 @@ def deep(request, tmp_path_factory) -> Deep:
     task = request.param
     path = render(tmp_path_factory.mktemp(task), task=task, model_family=DEEP_CASES[task])
     sync(path)
-    (path / ".dvc" / "config.local").unlink()
-    run(["git", "init", "--quiet"], path)
-    run(["git", "add", "--all"], path)
-    run(["git", "commit", "--quiet", "--message", "First commit"], path, env=GIT_IDENTITY)
+    first_commit(path)
     slug = project_answers(path)["project_slug"]
     return Deep(path, task, slug, run_ci_steps(path))
+
+
+def first_commit(project: Path) -> None:
+    """The README's first commit: DVC's Git integration on, everything committed."""
+    (project / ".dvc" / "config.local").unlink()
+    run(["git", "init", "--quiet"], project)
+    run(["git", "add", "--all"], project)
+    run(["git", "commit", "--quiet", "--message", "First commit"], project, env=GIT_IDENTITY)
 
 
 def run_ci_steps(project: Path) -> dict[str, str]:
@@ -173,15 +177,21 @@ def test_repro_is_incremental_and_the_gate_decides(deep):
     assert project_facts(deep.path)["aliases"]["champion"] == champion
 
 
-def sample_records(project: Path, count: int) -> list[dict]:
+def with_sample_data(project: Path, statement: str) -> str:
+    """Run `statement` in the project with its sample_data module as `m`
+    and its target column's name as `t`; returns what it printed."""
     script = (
-        "import json, yaml, importlib; "
+        "import importlib, json, yaml; "
         "a = yaml.safe_load(open('.copier-answers.yml')); "
         "t = yaml.safe_load(open('schema.yaml'))['target']['name']; "
-        "m = importlib.import_module(a['package_name'] + '.sample_data'); "
-        f"print(m.generate({count}, seed=123).drop(columns=[t]).to_json(orient='records'))"
+        "m = importlib.import_module(a['package_name'] + '.sample_data'); " + statement
     )
-    return json.loads(in_project(project, "python", "-c", script).stdout)
+    return in_project(project, "python", "-c", script).stdout
+
+
+def sample_records(project: Path, count: int) -> list[dict]:
+    statement = f"print(m.generate({count}, seed=123).drop(columns=[t]).to_json(orient='records'))"
+    return json.loads(with_sample_data(project, statement))
 
 
 def in_process(project: Path, records: list[dict], env: dict | None = None) -> dict:
@@ -420,9 +430,8 @@ def test_image_entry_command_runs_in_an_environment_built_like_the_image(deep, t
         copy(deep.path / name, source / name)
     venv = tmp_path / "app" / ".venv"
     uv_env = {"UV_PROJECT_ENVIRONMENT": str(venv)}
-    python = find_python(DEFAULT_PYTHON)
     for arguments in syncs:
-        run([uv(), *arguments, *(["--python", python] if python else [])], source, env=uv_env)
+        run([uv(), *arguments, *python_option()], source, env=uv_env)
     assert not (venv / "bin" / "dvc").exists(), "dev dependencies leaked into the image"
 
     app = tmp_path / "app"
@@ -456,13 +465,7 @@ def test_image_entry_command_runs_in_an_environment_built_like_the_image(deep, t
 
 def write_sample_file(project: Path, path: Path, rows: int, seed: int) -> None:
     """A CSV of the project's own sample data, as an owner's data file."""
-    script = (
-        "import importlib, yaml; "
-        "a = yaml.safe_load(open('.copier-answers.yml')); "
-        "m = importlib.import_module(a['package_name'] + '.sample_data'); "
-        f"m.generate({rows}, seed={seed}).to_csv({str(path)!r}, index=False)"
-    )
-    in_project(project, "python", "-c", script)
+    with_sample_data(project, f"m.generate({rows}, seed={seed}).to_csv({str(path)!r}, index=False)")
 
 
 def test_own_data_under_data_raw_is_prepared_and_its_changes_retrain(deep):

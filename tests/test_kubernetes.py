@@ -13,7 +13,7 @@ import kubernetes_validate
 import pytest
 import yaml
 
-from devtools.dockerfile import dockerfile_instructions
+from devtools.dockerfile import last_instruction
 from devtools.kustomize import build
 from devtools.projects import TEMPLATE_ROOT, project_answers, project_env
 from tests.test_render import UNUSUAL
@@ -45,14 +45,7 @@ def test_each_overlay_builds_into_valid_resources(project, target):
 
 
 def dockerfile_value(project: Path, instruction: str) -> str:
-    """The arguments of the last `instruction`: the final stage's."""
-    values = [
-        args
-        for name, args in dockerfile_instructions(project / "Dockerfile")
-        if name == instruction
-    ]
-    assert values, f"no {instruction} in the Dockerfile"
-    return values[-1]
+    return last_instruction(project / "Dockerfile", instruction)
 
 
 def test_the_deployment_runs_the_image_as_it_is_built(project):

@@ -41,7 +41,13 @@ from devtools.stack import (
     s3_server,
 )
 from devtools.template_repo import GIT_IDENTITY
-from tests.test_generated_project import assert_same_predictions, in_process, sample_records
+from tests.test_compose import env_example
+from tests.test_generated_project import (
+    assert_same_predictions,
+    first_commit,
+    in_process,
+    sample_records,
+)
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("team-stack")]
 
@@ -65,9 +71,7 @@ class Team:
 
 def dotenv(project: Path) -> dict[str, str]:
     """The project's .env.example with the team's settings, as a .env."""
-    lines = (project / ".env.example").read_text().splitlines()
-    example = dict(line.split("=", 1) for line in lines if line and not line.startswith("#"))
-    return example | TEAM_SETTINGS
+    return env_example(project) | TEAM_SETTINGS
 
 
 def interpolate(value: str, settings: dict[str, str]) -> str:
@@ -114,10 +118,7 @@ def team(tmp_path_factory) -> Team:
     logs.mkdir()
     project = render(work / "project", model_family="linear")
     sync(project)
-    (project / ".dvc" / "config.local").unlink()
-    run(["git", "init", "--quiet"], project)
-    run(["git", "add", "--all"], project)
-    run(["git", "commit", "--quiet", "--message", "First commit"], project, env=GIT_IDENTITY)
+    first_commit(project)
     compose = yaml.safe_load((project / "compose.yaml").read_text())
     server_dir = project / "deploy" / "mlflow-server"
     server_env = mlflow_server_environment(server_dir, work)
