@@ -97,11 +97,22 @@ class ServiceMetrics:
             ["name", "version", "backend"],
             registry=self.registry,
         )
+        self._per_class: dict = {}
+
+    def _predicted(self, label) -> Counter:
+        """The count of one predicted class, kept: labels() locks and looks up
+        on every call."""
+        counter = self._per_class.get(label)
+        if counter is None:
+            counter = self._per_class[label] = self.predictions.labels(str(label))
+        return counter
 
     def observe_predictions(self, labels: list, classification: bool) -> None:
         if classification:
-            for label, count in collections.Counter(labels).items():
-                self.predictions.labels(str(label)).inc(count)
+            # One row, the common case, needs no Counter.
+            counts = {labels[0]: 1} if len(labels) == 1 else collections.Counter(labels)
+            for label, count in counts.items():
+                self._predicted(label).inc(count)
             return
         self.predictions.labels("value").inc(len(labels))
         for value in labels:

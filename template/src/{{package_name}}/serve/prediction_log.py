@@ -28,13 +28,16 @@ WRITE_INTERVAL_SECONDS = 0.05
 def _lines(features, created, request_id, model_version, rows, items):
     timestamp = datetime.fromtimestamp(created, UTC).isoformat()
     for index, (row, item) in enumerate(zip(rows, items, strict=True)):
+        # Every feature, null when the request left it out. Validated rows
+        # have no other keys, so a row with as many keys is complete as is.
+        if len(row) != len(features):
+            row = {name: row.get(name) for name in features}
         record = {
             "timestamp": timestamp,
             "request_id": request_id,
             "row": index,  # position in the request: labels join on (request_id, row)
             "model_version": model_version,
-            # Every feature, null when the request left it out.
-            "inputs": {name: row.get(name) for name in features},
+            "inputs": row,
             **item,
         }
         yield orjson.dumps(record, default=str)
