@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 
-from devtools.dockerfile import last_instruction
+from devtools.dockerfile import dockerfile_instructions
 from tests.test_render import UNUSUAL
 
 SERVICES = {
@@ -39,7 +39,8 @@ def services(project: Path) -> dict[str, dict]:
 
 
 def exposed_port(dockerfile: Path) -> str:
-    return last_instruction(dockerfile, "EXPOSE")
+    [port] = [args for name, args in dockerfile_instructions(dockerfile) if name == "EXPOSE"]
+    return port
 
 
 def env_example(project: Path) -> dict[str, str]:

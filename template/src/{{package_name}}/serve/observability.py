@@ -100,8 +100,8 @@ class ServiceMetrics:
         self._per_class: dict = {}
 
     def _predicted(self, label) -> Counter:
-        """The count of one predicted class, kept: labels() locks and looks up
-        on every call."""
+        """The count of one predicted class ("value" for regression), kept:
+        labels() locks and looks up on every call."""
         counter = self._per_class.get(label)
         if counter is None:
             counter = self._per_class[label] = self.predictions.labels(str(label))
@@ -114,7 +114,7 @@ class ServiceMetrics:
             for label, count in counts.items():
                 self._predicted(label).inc(count)
             return
-        self.predictions.labels("value").inc(len(labels))
+        self._predicted("value").inc(len(labels))
         for value in labels:
             self.prediction_values.observe(value)
 

@@ -168,19 +168,17 @@ def to_onnx(model, schema: Schema):
     from skl2onnx import to_onnx as convert
     from skl2onnx.common.data_types import FloatTensorType, StringTensorType
 
+    # skl2onnx wants one input per column; the groups' Split then feeds them.
+    groups = input_groups(schema)
     inputs = [
-        (
-            feature.name,
-            StringTensorType([None, 1])
-            if feature.type == "categorical"
-            else FloatTensorType([None, 1]),
-        )
-        for feature in schema.features
+        (name, (StringTensorType if group.strings else FloatTensorType)([None, 1]))
+        for group in groups
+        for name in group.features
     ]
     # zipmap off: class probabilities as one matrix, not a list of dicts.
     zipmap = {id(model): {"zipmap": False}} if schema.is_classification else None
     onnx_model = convert(model, initial_types=inputs, options=zipmap)
-    onnx_model = _grouped_inputs(onnx_model, input_groups(schema))
+    onnx_model = _grouped_inputs(onnx_model, groups)
     session_options = onnxruntime.SessionOptions()
     # One thread per session, no spinning: a service runs one session per
     # worker process, and idle spinning threads steal CPU from the others.
