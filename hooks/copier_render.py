@@ -130,7 +130,8 @@ def render_project(
         "_copier_answers": recorded,
         "_copier_conf": {"answers_file": config["_answers_file"], "dst_path": str(destination)},
     }
-    environment = jinja_environment(root)
+    # Paths in {% include %} start at the repository, as in copier.
+    environment = jinja_environment(repository)
     for name in template_files(root):
         source_file, relative = root / name, name
         is_template = relative.name.endswith(suffix)
@@ -144,8 +145,9 @@ def render_project(
         target = destination.joinpath(*parts)
         target.parent.mkdir(parents=True, exist_ok=True)
         if is_template:
-            text = environment.get_template(name.as_posix()).render(**context)
-            target.write_bytes(text.encode())
+            path_in_repository = (root / name).relative_to(repository).as_posix()
+            template = environment.get_template(path_in_repository)
+            target.write_bytes(template.render(**context).encode())
         else:
             shutil.copyfile(source_file, target)
         shutil.copymode(source_file, target)

@@ -7,6 +7,9 @@ import pytest
 
 from devtools.projects import render
 
+# Module-scoped fixtures that build one project per parameter (a task).
+DEEP_PROJECT_FIXTURES = ("deep", "own")
+
 
 @pytest.fixture(scope="session")
 def rendered(tmp_path_factory: pytest.TempPathFactory):
@@ -29,8 +32,10 @@ def pytest_collection_modifyitems(items):
     reach xdist, so the group is set here from the test's parameters."""
     for item in items:
         callspec = getattr(item, "callspec", None)
-        if callspec and "deep" in callspec.params:
-            item.add_marker(pytest.mark.xdist_group(f"deep-{callspec.params['deep']}"))
+        for fixture in DEEP_PROJECT_FIXTURES:
+            if callspec and fixture in callspec.params:
+                group = f"{fixture}-{callspec.params[fixture]}"
+                item.add_marker(pytest.mark.xdist_group(group))
 
 
 def pytest_collection_finish(session):

@@ -1,5 +1,6 @@
 """Load the configured data source and read or write pipeline tables."""
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -56,10 +57,48 @@ def untracked_source(params: Params) -> Path | None:
     return None if inside else path
 
 
-def prepare(params: Params) -> pd.DataFrame:
+@dataclass(frozen=True)
+class Prepared:
+    frame: pd.DataFrame
+    rows_read: int
+
+    @property
+    def rows_dropped(self) -> int:
+        return self.rows_read - len(self.frame)
+
+
+def prepare(params: Params, schema: Schema) -> Prepared:
+    """Snapshot the source into the prepared data set, without the rows that
+    have no target when params.yaml says to drop them."""
     frame = load_source(params)
+    rows_read = len(frame)
+    if params.data.drop_missing_target:
+        frame = without_missing_target(frame, schema)
+    frame = with_integer_classes(frame, schema)
     write_table(frame, DATASET_FILE)
-    return frame
+    return Prepared(frame, rows_read)
+
+
+def with_integer_classes(frame: pd.DataFrame, schema: Schema) -> pd.DataFrame:
+    """Integer classes read back as integers: a CSV column of 0/1 with gaps is
+    read as floats, and a model trained on 0.0/1.0 would answer "1.0"."""
+    target = schema.target
+    integer_classes = all(isinstance(c, int) for c in target.classes or [None])
+    column = frame.get(target.name)
+    if column is None or not integer_classes or column.dtype.kind != "f":
+        return frame
+    if not (column.dropna() % 1 == 0).all():
+        return frame  # validation names the values that are not classes
+    integers = column.astype("int64" if column.notna().all() else "Int64")
+    return frame.assign(**{target.name: integers})
+
+
+def without_missing_target(frame: pd.DataFrame, schema: Schema) -> pd.DataFrame:
+    """The rows that have a target (a table without the column is left to
+    validation, which names it as missing)."""
+    if schema.target.name not in frame.columns:
+        return frame
+    return frame[frame[schema.target.name].notna()].reset_index(drop=True)
 
 
 def split(frame: pd.DataFrame, schema: Schema, params: Params):

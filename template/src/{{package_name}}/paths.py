@@ -15,6 +15,7 @@ HOLDOUT_FILE = Path("data/split/holdout.parquet")
 MODEL_DIR = Path("models/model")
 RUN_FILE = Path("models/run.json")
 
+PREPARE_REPORT = Path("reports/prepare.json")  # rows read, dropped, kept
 VALIDATION_REPORT = Path("reports/validation.json")
 METRICS_FILE = Path("reports/metrics.json")
 PLOTS_DIR = Path("reports/plots")

@@ -20,6 +20,9 @@ class _Strict(BaseModel):
 class DataParams(_Strict):
     source: Literal["synthetic", "file"] = "synthetic"
     path: str | None = None
+    # Rows whose target is missing: dropped (and counted) by prepare when
+    # true; when false the validate stage reports them as errors.
+    drop_missing_target: bool = False
     n_rows: int = Field(5000, gt=0)
     test_size: float = Field(0.2, gt=0, lt=1)
 
@@ -65,11 +68,19 @@ class FeatureThresholds(_Strict):
 
 
 class SimulatedShift(_Strict):
-    numeric_feature: str
-    numeric_factor: float = Field(gt=0)
-    categorical_feature: str
-    category: str
-    category_share: float = Field(gt=0, le=1)
+    numeric_feature: str | None = None
+    numeric_factor: float = Field(1.35, gt=0)
+    categorical_feature: str | None = None
+    category: str | None = None
+    category_share: float = Field(0.5, gt=0, le=1)
+
+    @model_validator(mode="after")
+    def _something_to_shift(self) -> "SimulatedShift":
+        if self.numeric_feature is None and self.categorical_feature is None:
+            raise ValueError("name a numeric_feature, a categorical_feature or both")
+        if self.categorical_feature is not None and self.category is None:
+            raise ValueError("category is required with categorical_feature")
+        return self
 
 
 class MonitoringParams(_Strict):

@@ -148,5 +148,19 @@ def validate_frame(
     try:
         dataframe_schema(schema, with_target).validate(frame, lazy=True)
     except SchemaErrors as errors:
-        return ValidationReport(len(frame), _problems(errors.failure_cases))
+        problems = _problems(errors.failure_cases)
+        return ValidationReport(len(frame), _with_hints(problems, schema))
     return ValidationReport(len(frame), [])
+
+
+def _with_hints(problems: list[Problem], schema: Schema) -> list[Problem]:
+    """Say how to fix what has a setting for it: rows without a target."""
+    for problem in problems:
+        if problem.column == schema.target.name and problem.problem.startswith(
+            "missing values"
+        ):
+            problem.problem += (
+                " (to drop rows without a target, set data.drop_missing_target:"
+                " true in params.yaml)"
+            )
+    return problems

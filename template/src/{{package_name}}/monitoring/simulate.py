@@ -1,6 +1,7 @@
-"""`simulate-drift`: send traffic from the sample-data generator to a running
+"""`simulate-drift`: send records drawn from the training split to a running
 service, shifted as params.yaml monitoring.simulate documents (or not), so the
-loop traffic -> prediction log -> monitor -> drift -> retrain can be seen."""
+loop traffic -> prediction log -> monitor -> drift -> retrain can be seen on
+the project's own data."""
 
 import json
 import os
@@ -12,38 +13,41 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ProjectError
-from ..sample_data import generate
 from ..schema import Schema
 from ..settings import SimulatedShift
 
 
 def shifted(frame: pd.DataFrame, schema: Schema, shift: SimulatedShift, seed: int):
-    """The frame with one numeric feature scaled (kept inside the schema's
-    range) and a share of one categorical feature's values replaced."""
+    """The frame with the numeric feature scaled (kept inside the schema's
+    range) and a share of the categorical feature's values replaced; the
+    feature names were checked against the schema when params loaded."""
     features = {feature.name: feature for feature in schema.features}
-    numeric = features.get(shift.numeric_feature)
-    categorical = features.get(shift.categorical_feature)
-    where = "params.yaml monitoring.simulate"
-    if numeric is None or numeric.type != "numeric":
-        raise ProjectError(f"{where}.numeric_feature: not a numeric feature")
-    if categorical is None or categorical.type != "categorical":
-        raise ProjectError(f"{where}.categorical_feature: not a categorical feature")
-    if categorical.categories and shift.category not in categorical.categories:
-        raise ProjectError(f"{where}.category: not one of {categorical.categories}")
     result = frame.copy()
-    scaled = result[numeric.name] * shift.numeric_factor
-    result[numeric.name] = scaled.clip(numeric.min, numeric.max)
-    rng = np.random.default_rng(seed)
-    replace = rng.random(len(result)) < shift.category_share
-    result.loc[replace, categorical.name] = shift.category
+    if shift.numeric_feature is not None:
+        numeric = features[shift.numeric_feature]
+        scaled = result[numeric.name] * shift.numeric_factor
+        result[numeric.name] = scaled.clip(numeric.min, numeric.max)
+    if shift.categorical_feature is not None:
+        rng = np.random.default_rng(seed)
+        replace = rng.random(len(result)) < shift.category_share
+        result.loc[replace, shift.categorical_feature] = shift.category
     return result
 
 
 def traffic(
-    schema: Schema, rows: int, seed: int, shift: SimulatedShift | None
+    reference: pd.DataFrame,
+    schema: Schema,
+    rows: int,
+    seed: int,
+    shift: SimulatedShift | None,
 ) -> list[dict]:
-    """Request records: generated rows without the target, maybe shifted."""
-    frame = generate(rows, seed=seed).drop(columns=[schema.target.name])
+    """Request records: `rows` feature rows drawn with replacement from the
+    reference (the training split), maybe shifted."""
+    if reference.empty:
+        raise ProjectError("the training split has no rows to draw traffic from")
+    features = reference[schema.feature_names]
+    frame = features.sample(n=rows, replace=True, random_state=seed)
+    frame = frame.reset_index(drop=True)
     if shift is not None:
         frame = shifted(frame, schema, shift, seed)
     # Through JSON: numpy scalars and NaN become plain values and null.
