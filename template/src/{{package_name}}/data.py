@@ -4,7 +4,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
-from sklearn.model_selection import train_test_split
 
 from . import sample_data
 from .errors import ProjectError
@@ -103,6 +102,10 @@ def without_missing_target(frame: pd.DataFrame, schema: Schema) -> pd.DataFrame:
 
 def split(frame: pd.DataFrame, schema: Schema, params: Params):
     """Deterministic train/holdout split, stratified for classification."""
+    # Imported here: scikit-learn takes seconds to import, which commands
+    # that only read data (prepare, validate, infer-schema) need not pay.
+    from sklearn.model_selection import train_test_split
+
     target = frame[schema.target.name] if schema.is_classification else None
     return train_test_split(
         frame,

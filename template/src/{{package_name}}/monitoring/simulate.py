@@ -50,8 +50,14 @@ def traffic(
     frame = frame.reset_index(drop=True)
     if shift is not None:
         frame = shifted(frame, schema, shift, seed)
-    # Through JSON: numpy scalars and NaN become plain values and null.
-    return json.loads(frame.to_json(orient="records"))
+    return json_records(frame)
+
+
+def json_records(frame: pd.DataFrame) -> list[dict]:
+    """Rows as plain Python values, None for missing. Not through to_json,
+    which rounds floats to 10 decimals: a value at the schema's maximum
+    could round above it and be refused."""
+    return frame.astype(object).where(frame.notna(), None).to_dict(orient="records")
 
 
 def batches(records: list[dict], size: int) -> Iterator[list[dict]]:
