@@ -65,6 +65,8 @@ class QualityParams(_Strict):
 class FeatureThresholds(_Strict):
     alpha: float | None = Field(None, gt=0, lt=1)
     min_psi: float | None = Field(None, ge=0)
+    # Left out: the default; null: this feature never makes the data set drift alone.
+    severe_psi: float | None = Field(None, ge=0)
 
 
 class SimulatedShift(_Strict):
@@ -90,15 +92,19 @@ class MonitoringParams(_Strict):
     min_psi: float = Field(0.1, ge=0)
     features: dict[str, FeatureThresholds] = {}
     drift_share: float = Field(0.2, gt=0, le=1)
+    severe_psi: float | None = Field(1.0, ge=0)  # None: the severe-shift rule is off
     max_metric_drop: float = Field(0.05, ge=0)
     simulate: SimulatedShift
 
-    def thresholds(self, feature: str) -> tuple[float, float]:
-        """(alpha, min_psi) of one feature: its override, else the default."""
+    def thresholds(self, feature: str) -> tuple[float, float, float | None]:
+        """(alpha, min_psi, severe_psi) of one feature: its override, else the
+        default. An explicit `severe_psi: null` override turns the rule off."""
         override = self.features.get(feature, FeatureThresholds())
         alpha = self.alpha if override.alpha is None else override.alpha
         min_psi = self.min_psi if override.min_psi is None else override.min_psi
-        return alpha, min_psi
+        overridden = "severe_psi" in override.model_fields_set
+        severe_psi = override.severe_psi if overridden else self.severe_psi
+        return alpha, min_psi, severe_psi
 
 
 class Params(_Strict):

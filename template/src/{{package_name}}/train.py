@@ -21,6 +21,7 @@ from .paths import (
     SCHEMA_FILE,
     TRAIN_FILE,
 )
+from .prediction_buckets import METADATA_KEY, prediction_buckets
 from .schema import Schema
 from .settings import Params
 
@@ -88,6 +89,10 @@ def train(params: Params, schema: Schema) -> dict:
             include_skops=True
         ),
     }
+    if not schema.is_classification:
+        # The service's prediction histogram takes its buckets from here.
+        target = train_frame[schema.target.name]
+        model_options["metadata"] = {METADATA_KEY: prediction_buckets(target)}
     experiment_id = tracking.use_experiment(params.mlflow.experiment)
     with mlflow.start_run(experiment_id=experiment_id) as run:
         mlflow.log_params(_logged_params(params, len(train_frame)))

@@ -7,6 +7,11 @@ at least min_psi. The test bounds false alarms by alpha; the PSI floor keeps
 large windows from flagging negligible shifts. The distance reported is
 the KS statistic (largest gap between the two distribution functions) for
 numbers and the Jensen-Shannon distance for categories, both in [0, 1].
+
+The data set drifts by either of two rules: at least drift_share of the
+features drift ("drift_share"), or one drifted feature's PSI reaches its
+severe_psi ("severe_shift"), so that one huge shift among a few features is
+not outvoted by the unchanged ones.
 """
 
 from dataclasses import dataclass, replace
@@ -25,6 +30,7 @@ PSI_FLOOR = 1e-4
 class Thresholds:
     alpha: float
     min_psi: float
+    severe_psi: float | None = None  # None: this column never drifts alone
 
 
 @dataclass(frozen=True)
@@ -46,6 +52,12 @@ class ColumnDrift:
         return (
             self.p_value < self.thresholds.alpha and self.psi >= self.thresholds.min_psi
         )
+
+    @property
+    def severe(self) -> bool:
+        """Drifted, and by so much that the data set drifts with it."""
+        severe_psi = self.thresholds.severe_psi
+        return self.drifted and severe_psi is not None and self.psi >= severe_psi
 
 
 def numeric_drift(
@@ -96,13 +108,122 @@ def category_counts(reference: pd.Series, current: pd.Series):
     )
 
 
-def dataset_drift(columns: list[ColumnDrift], drift_share: float) -> tuple[float, bool]:
-    """Share of drifted columns among those that could be tested (a column
-    without values is a data-quality problem), and whether it reaches
-    drift_share."""
+@dataclass(frozen=True)
+class DatasetDrift:
+    """The data-set verdict and the figures of both rules behind it."""
+
+    tested: int  # columns with values on both sides
+    drifted: list[str]
+    severe: list[ColumnDrift]
+    # The drifted column nearest its severe_psi, when none reached it.
+    nearest_severe: ColumnDrift | None
+    drift_share: float
+    severe_psi: float | None  # the default; columns may override it
+    severe_rule_on: bool  # some tested column has a severe_psi
+
+    @property
+    def share(self) -> float:
+        return len(self.drifted) / self.tested if self.tested else 0.0
+
+    @property
+    def share_rule_fired(self) -> bool:
+        return self.tested > 0 and self.share >= self.drift_share
+
+    @property
+    def severe_rule_fired(self) -> bool:
+        return bool(self.severe)
+
+    @property
+    def detected(self) -> bool:
+        return self.share_rule_fired or self.severe_rule_fired
+
+    def rules(self) -> list[dict]:
+        """Each rule: whether it fired, its thresholds, and the figures."""
+
+        def figures(c: ColumnDrift) -> dict:
+            return {
+                "feature": c.name,
+                "psi": c.psi,
+                "severe_psi": c.thresholds.severe_psi,
+                "p_value": c.p_value,
+                "alpha": c.thresholds.alpha,
+            }
+
+        nearest = self.nearest_severe
+        return [
+            {
+                "rule": "drift_share",
+                "fired": self.share_rule_fired,
+                "drift_share": self.drift_share,
+                "share": self.share,
+                "drifted": len(self.drifted),
+                "tested": self.tested,
+                "features": self.drifted,
+            },
+            {
+                "rule": "severe_shift",
+                "fired": self.severe_rule_fired,
+                "enabled": self.severe_rule_on,
+                "severe_psi": self.severe_psi,
+                "features": [figures(c) for c in self.severe],
+                "nearest": figures(nearest) if nearest else None,
+            },
+        ]
+
+    def explain(self) -> str:
+        """One sentence: the verdict, each rule's figures and thresholds."""
+        comparison = ">=" if self.share_rule_fired else "<"
+        share = (
+            f"{len(self.drifted)} of {self.tested} features drifted (share "
+            f"{self.share:.2f} {comparison} drift_share {self.drift_share})"
+        )
+        verdict = "Data drift" if self.detected else "No data drift"
+        return f"{verdict}: {share}; {self._severe_text()}"
+
+    def _severe_text(self) -> str:
+        if not self.severe_rule_on:
+            return "severe-shift rule off (severe_psi null)"
+        if self.severe:
+            shifts = ", ".join(
+                f"{c.name} (PSI {c.psi:.2f} >= severe_psi {c.thresholds.severe_psi})"
+                for c in self.severe
+            )
+            return f"severe shift in {shifts}"
+        c = self.nearest_severe
+        if c is None and self.drifted:
+            return "no severe shift (severe_psi null for the drifted features)"
+        if c is None:
+            default = "null" if self.severe_psi is None else self.severe_psi
+            return f"no severe shift (no feature drifted; severe_psi {default})"
+        return (
+            f"no severe shift (nearest: {c.name} PSI {c.psi:.2f} "
+            f"< severe_psi {c.thresholds.severe_psi})"
+        )
+
+
+def dataset_drift(
+    columns: list[ColumnDrift], drift_share: float, severe_psi: float | None
+) -> DatasetDrift:
+    """The data set drifts when drift_share of the columns that could be
+    tested drift (a column without values is a data-quality problem), or
+    when one column's shift is severe. `severe_psi` is the default, for the
+    verdict's text; each column carries its own."""
     tested = [c for c in columns if c.p_value is not None]
-    share = sum(c.drifted for c in tested) / len(tested) if tested else 0.0
-    return share, share >= drift_share
+    drifted = [c for c in tested if c.drifted]
+    severe = [c for c in drifted if c.severe]
+    candidates = [c for c in drifted if c.thresholds.severe_psi is not None]
+    nearest = max(
+        candidates, key=lambda c: c.psi - c.thresholds.severe_psi, default=None
+    )
+    return DatasetDrift(
+        tested=len(tested),
+        drifted=[c.name for c in drifted],
+        severe=severe,
+        nearest_severe=None if severe else nearest,
+        drift_share=drift_share,
+        severe_psi=severe_psi,
+        severe_rule_on=any(c.thresholds.severe_psi is not None for c in tested),
+    )
 
 
 def _binned_counts(reference: np.ndarray, current: np.ndarray):

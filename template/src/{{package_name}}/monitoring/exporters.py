@@ -40,6 +40,14 @@ def verdict_registry(result: MonitorResult) -> CollectorRegistry:
         result.drifted_share,
     )
     gauge("monitor_window_rows", "rows in the current window", result.current_rows)
+    fired = Gauge(
+        "monitor_data_drift_rule_fired",
+        "1 when the rule (drift_share or severe_shift) made the data set drift",
+        ["rule"],
+        registry=registry,
+    )
+    for rule in result.dataset.rules():
+        fired.labels(rule["rule"]).set(rule["fired"])
     gauge("monitor_last_run_timestamp_seconds", "end of the last run", time.time())
     psi = Gauge(
         "monitor_feature_psi", "PSI per feature", ["feature"], registry=registry
@@ -79,7 +87,9 @@ def export_prometheus(result: MonitorResult, textfile: Path, job: str) -> None:
 
 
 def github_outputs(result: MonitorResult, report: Path) -> None:
-    """Step outputs `drift`, `retrain` and `report` when run by GitHub Actions."""
+    """Step outputs `drift`, `retrain`, `quality_problems`, `data_drift_rules`
+    (the rules that fired, comma-separated, or none) and `report` when run by
+    GitHub Actions."""
     path = os.environ.get("GITHUB_OUTPUT")
     if not path:
         return
@@ -87,4 +97,6 @@ def github_outputs(result: MonitorResult, report: Path) -> None:
         outputs.write(f"drift={str(result.drift_detected).lower()}\n")
         outputs.write(f"retrain={str(result.retrain).lower()}\n")
         outputs.write(f"quality_problems={str(result.quality_problems).lower()}\n")
+        fired = [rule["rule"] for rule in result.dataset.rules() if rule["fired"]]
+        outputs.write(f"data_drift_rules={','.join(fired) or 'none'}\n")
         outputs.write(f"report={report}\n")

@@ -17,6 +17,7 @@ from . import performance
 from .data_quality import FeatureQuality, window_quality
 from .drift import (
     ColumnDrift,
+    DatasetDrift,
     Thresholds,
     categorical_drift,
     dataset_drift,
@@ -32,8 +33,7 @@ PREDICTION = "prediction"
 class MonitorResult:
     features: list[ColumnDrift]
     predictions: list[ColumnDrift]
-    drifted_share: float
-    data_drift: bool
+    dataset: DatasetDrift
     quality: list[FeatureQuality]
     performance: performance.Performance | None
     current_rows: int
@@ -41,6 +41,14 @@ class MonitorResult:
     sources: dict[str, str]
     skipped_log_lines: int
     created: str
+
+    @property
+    def data_drift(self) -> bool:
+        return self.dataset.detected
+
+    @property
+    def drifted_share(self) -> float:
+        return self.dataset.share
 
     @property
     def prediction_drift(self) -> bool:
@@ -64,13 +72,17 @@ class MonitorResult:
         """JSON-ready: every figure, and the verdicts."""
 
         def drift_rows(columns):
-            return [{**asdict(c), "drifted": c.drifted} for c in columns]
+            return [
+                {**asdict(c), "drifted": c.drifted, "severe": c.severe} for c in columns
+            ]
 
         return {
             "created": self.created,
             "verdict": {
                 "drift_detected": self.drift_detected,
                 "data_drift": self.data_drift,
+                "data_drift_reason": self.dataset.explain(),
+                "data_drift_rules": self.dataset.rules(),
                 "prediction_drift": self.prediction_drift,
                 "performance_degraded": bool(
                     self.performance and self.performance.degraded
@@ -119,7 +131,9 @@ def prediction_drift(
 ) -> list[ColumnDrift]:
     """Drift of the served predictions (and of each class probability) against
     the model's predictions on rows it did not train on."""
-    limits = Thresholds(*settings.thresholds(PREDICTION))
+    # Any drifted prediction column is drift already: no severe-shift rule.
+    alpha, min_psi, _ = settings.thresholds(PREDICTION)
+    limits = Thresholds(alpha, min_psi)
     ref, cur = reference_predictions, current.dropna(subset=[PREDICTION])
     expected, served = ref[PREDICTION], cur[PREDICTION]
     if not schema.is_classification:
@@ -177,7 +191,7 @@ def run_monitor(
         )
     say(f"reference {len(reference.frame)} rows, current {rows} rows")
     features = feature_drift(schema, settings, reference.frame, current.frame)
-    share, data_drift = dataset_drift(features, settings.drift_share)
+    dataset = dataset_drift(features, settings.drift_share, settings.severe_psi)
 
     predictions: list[ColumnDrift] = []
     frame = current.frame
@@ -204,8 +218,7 @@ def run_monitor(
     return MonitorResult(
         features=features,
         predictions=predictions,
-        drifted_share=share,
-        data_drift=data_drift,
+        dataset=dataset,
         quality=window_quality(schema, reference.frame, current.frame),
         performance=result_performance,
         current_rows=rows,

@@ -51,6 +51,7 @@ def render_html(
         f"{result.current_rows} rows ({html.escape(result.sources['current'])})</p>",
         f'<p class="verdict {"alarm" if alarm else "calm"}">{html.escape(headline)}'
         f" &middot; {result.drifted_share:.0%} of features drifted</p>",
+        f'<p class="rules">{html.escape(result.dataset.explain())}</p>',
         "<h2>Feature drift</h2>",
         _drift_table(result.features),
         _image(_psi_chart(result.features), "PSI per feature"),
@@ -80,17 +81,28 @@ def _number(value, digits: int = 4) -> str:
 def _drift_table(columns) -> str:
     head = (
         "<tr><th>column</th><th>test</th><th>p-value</th><th>alpha</th><th>PSI</th>"
-        "<th>min PSI</th><th>distance</th><th>drifted</th></tr>"
+        "<th>min PSI</th><th>severe PSI</th><th>distance</th><th>drifted</th></tr>"
     )
     rows = [
         f"<tr class='{'drifted' if c.drifted else ''}'><td>{html.escape(c.name)}</td>"
         f"<td>{c.test}</td><td>{_number(c.p_value)}</td>"
         f"<td>{c.thresholds.alpha}</td><td>{_number(c.psi)}</td>"
-        f"<td>{c.thresholds.min_psi}</td><td>{_number(c.distance)}</td>"
-        f"<td>{'yes' if c.drifted else 'no'}</td></tr>"
+        f"<td>{c.thresholds.min_psi}</td>"
+        f"<td>{_blank_none(c.thresholds.severe_psi)}</td>"
+        f"<td>{_number(c.distance)}</td><td>{_drifted(c)}</td></tr>"
         for c in columns
     ]
     return f"<table>{head}{''.join(rows)}</table>"
+
+
+def _blank_none(value) -> str:
+    return "" if value is None else str(value)
+
+
+def _drifted(column) -> str:
+    if column.severe:
+        return "yes (severe)"
+    return "yes" if column.drifted else "no"
 
 
 def _quality_table(result: MonitorResult) -> str:

@@ -45,6 +45,7 @@ class ServiceState:
     def __init__(self) -> None:
         self.predictor: Predictor | None = None
         self.metadata: dict[str, Any] = {}
+        self.prediction_buckets: list[float] | None = None
         self.error: str | None = "model is loading"
 
     def load(self, model_uri: str, schema: Schema, backend: str) -> None:
@@ -59,6 +60,7 @@ class ServiceState:
             return
         self.predictor, self.error = predictor, None
         self.metadata = {**loaded.metadata, "backend": predictor.backend}
+        self.prediction_buckets = loaded.prediction_buckets
         log.info("model ready", extra={"fields": self.metadata})
 
     def ready(self) -> Predictor:
@@ -106,6 +108,8 @@ def create_app(
             metrics.model_info.labels(
                 meta.get("name", ""), meta.get("version", ""), meta["backend"]
             ).set(1)
+            if not schema.is_classification:
+                metrics.track_prediction_values(state.prediction_buckets)
         if prediction_log:
             prediction_log.start()
         yield

@@ -17,6 +17,7 @@ from mlflow.models import Model
 
 from .. import tracking
 from ..errors import ProjectError
+from ..prediction_buckets import buckets_from_metadata
 
 METADATA_FILE = "metadata.json"
 
@@ -26,6 +27,8 @@ class LoadedModel:
     model: Any
     example: list[dict[str, Any]]
     metadata: dict[str, Any] = field(default_factory=dict)
+    # Regression: edges for the prediction histogram, when saved with the model.
+    prediction_buckets: list[float] | None = None
 
 
 def _registry_metadata(model_uri: str) -> dict[str, Any]:
@@ -101,9 +104,13 @@ def load(model_uri: str) -> LoadedModel:
     local, metadata = download(model_uri)
     try:
         model = mlflow.sklearn.load_model(str(local))
-        example = Model.load(str(local)).load_input_example(str(local))
+        description = Model.load(str(local))  # the MLmodel file
+        example = description.load_input_example(str(local))
     except Exception as error:  # a corrupt model fails in many ways; say which file
         raise ProjectError(f"cannot load the model in {local}: {error}") from error
     return LoadedModel(
-        model, _records(example) if example is not None else [], metadata
+        model,
+        _records(example) if example is not None else [],
+        metadata,
+        buckets_from_metadata(description.metadata),
     )

@@ -80,12 +80,7 @@ class ServiceMetrics:
             ["prediction"],
             registry=self.registry,
         )
-        self.prediction_values = Histogram(
-            "prediction_value",
-            "Distribution of regression predictions",
-            buckets=(0, 1e3, 1e4, 5e4, 1e5, 2e5, 5e5, 1e6, 5e6),
-            registry=self.registry,
-        )
+        self.prediction_values: Histogram | None = None  # see track_prediction_values
         self.dropped_logs = Counter(
             "prediction_log_dropped_total",
             "Prediction log records dropped (queue full or write error)",
@@ -98,6 +93,17 @@ class ServiceMetrics:
             registry=self.registry,
         )
         self._per_class: dict = {}
+
+    def track_prediction_values(self, buckets: list[float] | None) -> None:
+        """The histogram of regression predictions, once the model is loaded:
+        bucketed at the edges saved with it (from its training target), or at
+        prometheus_client's defaults for a model saved without them."""
+        self.prediction_values = Histogram(
+            "prediction_value",
+            "Distribution of regression predictions",
+            buckets=buckets or Histogram.DEFAULT_BUCKETS,
+            registry=self.registry,
+        )
 
     def _predicted(self, label) -> Counter:
         """The count of one predicted class ("value" for regression), kept:
