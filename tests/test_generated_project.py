@@ -433,6 +433,7 @@ def test_image_entry_command_runs_in_an_environment_built_like_the_image(deep, t
     for arguments in syncs:
         run([uv(), *arguments, *python_option()], source, env=uv_env)
     assert not (venv / "bin" / "dvc").exists(), "dev dependencies leaked into the image"
+    assert not list(venv.glob("lib/*/site-packages/psycopg")), "the sql extra leaked into the image"
 
     app = tmp_path / "app"
     for name in ("schema.yaml", "params.yaml"):

@@ -7,7 +7,7 @@ import pandas as pd
 
 from . import sample_data
 from .errors import ProjectError
-from .paths import DATASET_FILE, RAW_DATA_DIR
+from .paths import DATASET_FILE, QUERIES_DIR, RAW_DATA_DIR
 from .schema import Schema
 from .settings import Params
 
@@ -43,17 +43,34 @@ def load_source(params: Params) -> pd.DataFrame:
     """The raw training table from the source selected in params.yaml."""
     if params.data.source == "synthetic":
         return sample_data.generate(params.data.n_rows, params.seed)
+    if params.data.source == "sql":
+        from . import sql  # SQLAlchemy loads only for this source
+
+        return sql.read_query(source_query(params), params.data.url_env)
     return read_table(Path(params.data.path))
 
 
+def source_query(params: Params) -> str:
+    """The SQL of a sql source: data.query, or the text of data.query_file."""
+    from .sql import query_text
+
+    return query_text(params.data.query, params.data.query_file)
+
+
+def watched_folder(params: Params) -> Path | None:
+    """The folder whose files the prepare stage depends on, for this source."""
+    return {"file": RAW_DATA_DIR, "sql": QUERIES_DIR}.get(params.data.source)
+
+
 def untracked_source(params: Params) -> Path | None:
-    """The source file when it lies outside data/raw/, where the pipeline
-    would not see it change; None otherwise."""
-    if params.data.source != "file":
+    """The source file (data or query file) when it lies outside its watched
+    folder, where the pipeline would not see it change; None otherwise."""
+    path = params.data.path if params.data.source == "file" else params.data.query_file
+    folder = watched_folder(params)
+    if folder is None or path is None:
         return None
-    path = Path(params.data.path)
-    inside = path.resolve().is_relative_to(RAW_DATA_DIR.resolve())
-    return None if inside else path
+    inside = Path(path).resolve().is_relative_to(folder.resolve())
+    return None if inside else Path(path)
 
 
 @dataclass(frozen=True)

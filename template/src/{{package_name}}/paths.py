@@ -8,6 +8,8 @@ SCHEMA_FILE = Path("schema.yaml")
 # Source files (params.yaml data.path): the prepare stage depends on the whole
 # folder, so `dvc repro` notices new or changed data.
 RAW_DATA_DIR = Path("data/raw")
+# SQL files (params.yaml data.query_file), a dependency of the prepare stage too.
+QUERIES_DIR = Path("queries")
 DATASET_FILE = Path("data/prepared/dataset.parquet")
 TRAIN_FILE = Path("data/split/train.parquet")
 HOLDOUT_FILE = Path("data/split/holdout.parquet")

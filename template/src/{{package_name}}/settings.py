@@ -1,15 +1,24 @@
 """Read and check params.yaml once, so bad values fail early with a clear message."""
 
+import re
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from .errors import ProjectError
 from .paths import PARAMS_FILE
 
 ModelFamily = Literal["random_forest", "gradient_boosting", "linear"]
+ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 class _Strict(BaseModel):
@@ -18,18 +27,45 @@ class _Strict(BaseModel):
 
 
 class DataParams(_Strict):
-    source: Literal["synthetic", "file"] = "synthetic"
+    source: Literal["synthetic", "file", "sql"] = "synthetic"
     path: str | None = None
+    query: str | None = None
+    query_file: str | None = None
+    url_env: str = "DATABASE_URL"
     # Rows whose target is missing: dropped (and counted) by prepare when
     # true; when false the validate stage reports them as errors.
     drop_missing_target: bool = False
     n_rows: int = Field(5000, gt=0)
     test_size: float = Field(0.2, gt=0, lt=1)
 
+    @field_validator("query", "query_file")
+    @classmethod
+    def _blank_is_unset(cls, value: str | None) -> str | None:
+        return value if value and value.strip() else None
+
+    @field_validator("url_env")
+    @classmethod
+    def _a_variable_name(cls, value: str) -> str:
+        # Not echoed back: a URL pasted here by mistake holds a password.
+        if not ENV_NAME.fullmatch(value):
+            raise ValueError(
+                "must be the NAME of an environment variable (e.g. DATABASE_URL) "
+                "that holds the database URL, not the URL itself"
+            )
+        return value
+
     @model_validator(mode="after")
-    def _path_for_file_source(self) -> "DataParams":
+    def _settings_of_the_source(self) -> "DataParams":
         if self.source == "file" and not self.path:
             raise ValueError('data.path is required when data.source is "file"')
+        if self.source == "sql" and not (self.query or self.query_file):
+            raise ValueError(
+                'data.query or data.query_file is required when data.source is "sql"'
+            )
+        if self.source == "sql" and self.query and self.query_file:
+            raise ValueError(
+                "data.query and data.query_file are both set: keep one of them"
+            )
         return self
 
 

@@ -1,5 +1,6 @@
 """Fit the model on the training split and record the run in MLflow."""
 
+import hashlib
 import json
 import shutil
 
@@ -9,7 +10,7 @@ from mlflow.models import infer_signature
 from sklearn.pipeline import Pipeline
 
 from . import tracking
-from .data import read_table, split, write_table
+from .data import read_table, source_query, split, write_table
 from .errors import ProjectError
 from .estimators import build_estimator
 from .features import build_preprocessor, model_input
@@ -53,8 +54,22 @@ def _logged_params(params: Params, train_rows: int) -> dict:
         },
         "seed": params.seed,
         "data.source": params.data.source,
+        **_sql_source(params),
         "data.test_size": params.data.test_size,
         "train_rows": train_rows,
+    }
+
+
+def _sql_source(params: Params) -> dict:
+    """What identifies a database source without its URL, a secret: the
+    variable's name, the query file and a hash of the query text."""
+    if params.data.source != "sql":
+        return {}
+    query = source_query(params).encode()
+    return {
+        "data.url_env": params.data.url_env,
+        "data.query_file": params.data.query_file or "(inline data.query)",
+        "data.query_sha256": hashlib.sha256(query).hexdigest(),
     }
 
 
