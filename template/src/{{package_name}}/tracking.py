@@ -34,9 +34,12 @@ def connect() -> None:
 
 def use_experiment(name: str) -> str:
     """Select the experiment, creating it (with local artifacts) when needed."""
+    # Asked before connecting: mlflow.set_tracking_uri() sets
+    # MLFLOW_TRACKING_URI, after which every store looks like a server.
+    local = uses_local_store()
     connect()
     experiment = mlflow.get_experiment_by_name(name)
-    if experiment is None and uses_local_store():
+    if experiment is None and local:
         # Keep artifacts next to the SQLite store instead of the current directory.
         return mlflow.create_experiment(name, LOCAL_ARTIFACTS.resolve().as_uri())
     return mlflow.set_experiment(name).experiment_id
