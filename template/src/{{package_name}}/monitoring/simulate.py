@@ -1,7 +1,9 @@
-"""`simulate-drift`: send records drawn from the training split to a running
+"""`simulate-drift`: send records drawn from the holdout split to a running
 service, shifted as params.yaml monitoring.simulate documents (or not), so the
 loop traffic -> prediction log -> monitor -> drift -> retrain can be seen on
-the project's own data."""
+the project's own data. The holdout, not the training split: the model is
+more confident on rows it learnt from, so their predictions alone would look
+like prediction drift against the holdout's."""
 
 import json
 import os
@@ -42,9 +44,9 @@ def traffic(
     shift: SimulatedShift | None,
 ) -> list[dict]:
     """Request records: `rows` feature rows drawn with replacement from the
-    reference (the training split), maybe shifted."""
+    reference (the holdout split), maybe shifted."""
     if reference.empty:
-        raise ProjectError("the training split has no rows to draw traffic from")
+        raise ProjectError("the holdout split has no rows to draw traffic from")
     features = reference[schema.feature_names]
     frame = features.sample(n=rows, replace=True, random_state=seed)
     frame = frame.reset_index(drop=True)
