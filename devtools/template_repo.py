@@ -36,8 +36,9 @@ def working_tree_files() -> list[str]:
     return [name for name in listing.split("\0") if name and (TEMPLATE_ROOT / name).is_file()]
 
 
-def snapshot(destination: Path, tag: str) -> Path:
-    """A new git repository holding this template's working tree, tagged `tag`."""
+def snapshot(destination: Path, tag: str | None) -> Path:
+    """A new git repository holding this template's working tree, tagged `tag`
+    (None: not tagged, as on a branch whose tags stayed in someone's clone)."""
     for name in working_tree_files():
         target = destination / name
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -47,10 +48,12 @@ def snapshot(destination: Path, tag: str) -> Path:
     return destination
 
 
-def release(repo: Path, tag: str) -> None:
-    """Commit everything in `repo` and tag it, as a template release."""
-    commit_all(repo, f"Release {tag}")
-    git(repo, "tag", tag)
+def release(repo: Path, tag: str | None) -> None:
+    """Commit everything in `repo` and tag it (unless `tag` is None), as a
+    template release."""
+    commit_all(repo, f"Release {tag or '(untagged)'}")
+    if tag:
+        git(repo, "tag", tag)
 
 
 def commit_all(repo: Path, message: str) -> None:

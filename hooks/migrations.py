@@ -1,8 +1,11 @@
 """Migrations that `copier update` runs in a generated project (`_migrations`
 in copier.yml), from the project's root, with the interpreter running copier.
 
-Each one is safe to run twice: it looks at the state it would produce
-before it changes anything, and says what it did on standard output.
+They are registered without `version:`, so copier runs them on every
+update whatever the template's tags say, and each one acts only when the
+project's state says it is due. Each one is safe to run twice: it looks at
+the state it would produce before it changes anything, and says what it did
+on standard output.
 
     python hooks/migrations.py moved OLD NEW --template SRC --from-version REF
 """
@@ -77,20 +80,26 @@ def moved(old: str, new: str, template: str, from_version: str, answers_file: st
     in the last commit. They are merged into `new` against `old` as the
     previous version rendered it: a clean merge where only one side changed
     a line, conflict markers where both did.
+
+    It runs on every update (copier.yml registers it without `version:`), so
+    it first checks that the move is due: `new` was written by this update,
+    not committed before it. Later updates find `new` committed and stop there.
     """
     target = Path(new)
     owner = committed(old)
-    base = rendered(old, template, from_version, answers_file)
-    if base is None:
-        print(f"{old}: not part of this project in {from_version}; nothing to move.")
-    elif owner is None and committed(new) is None:
-        # Deleted by the owner: copier would bring it back under its new name.
-        target.unlink(missing_ok=True)
-        print(f"{old} was deleted in this project: {new} is not added.")
-    elif owner is None:
+    if committed(new) is not None:
         print(f"{new}: already in this project's last commit; nothing to move.")
     elif not target.is_file():
-        print(f"{new}: not in the new template version for this project; {old} is gone.")
+        if owner is not None and not Path(old).exists():
+            print(f"{new}: not in the new template version for this project; {old} is gone.")
+        else:
+            print(f"{new}: not written by this update; nothing to move.")
+    elif (base := rendered(old, template, from_version, answers_file)) is None:
+        print(f"{old}: not part of this project in {from_version}; nothing to move.")
+    elif owner is None:
+        # Deleted by the owner: copier would bring it back under its new name.
+        target.unlink()
+        print(f"{old} was deleted in this project: {new} is not added.")
     elif f"\n<<<<<<< {OWNER_LABEL}\n".encode() in b"\n" + target.read_bytes():
         print(f"{new}: already merged (it has conflict markers to resolve).")
     else:
@@ -111,7 +120,9 @@ def main(argv: list[str] | None = None) -> None:
     move.add_argument("old")
     move.add_argument("new")
     move.add_argument("--template", required=True, help="the template (copier's src_path)")
-    move.add_argument("--from-version", required=True, help="the version updated from")
+    move.add_argument(
+        "--from-version", required=True, help="the template commit updated from (_version_from)"
+    )
     move.add_argument("--answers-file", default=".copier-answers.yml")
     arguments = parser.parse_args(argv)
     moved(

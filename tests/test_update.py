@@ -5,6 +5,7 @@ renamed file carried by a migration, a new question answered by its
 default), collisions are reported with copier's inline markers, and the
 updated project still passes its own tests and `dvc repro`."""
 
+import re
 import shutil
 import subprocess
 import sys
@@ -25,13 +26,16 @@ COPIER = str(Path(sys.executable).with_name("copier"))
 SYNC_WORKFLOW = ".github/workflows/template-sync.yml"
 OLD_SCRIPT, NEW_SCRIPT = "scripts/fetch-prediction-logs.sh", "scripts/fetch-logs.sh"
 DASHBOARD = "observability/grafana-dashboard.json"
+OWNER_COPY_LINE = 'cp /mnt/logs/*.jsonl "$destination"'  # the owner's edit of OLD_SCRIPT
+NOTHING_TO_MOVE = f"{NEW_SCRIPT}: already in this project's last commit; nothing to move."
 CONFLICT_START, CONFLICT_END = "<<<<<<< before updating", ">>>>>>> after updating"
 
-# The migration v2 ships for its rename, in the form docs/maintainers.md gives.
+# The migration v2 ships for its rename, in the form docs/maintainers.md gives:
+# no `version:`, so it runs on every update and looks for itself whether the
+# move is due (tags, which `version:` is compared with, may not exist).
 MIGRATION = f"""
 _migrations:
-  - version: v2.0.0
-    command:
+  - command:
       - "{{{{ _copier_python }}}}"
       - "{{{{ _copier_conf.src_path }}}}/hooks/migrations.py"
       - moved
@@ -64,8 +68,8 @@ def edit(path: Path, old: str, new: str) -> None:
     path.write_text(text.replace(old, new, 1))
 
 
-def make_release_2(repo: Path) -> None:
-    """Template changes of every kind an update has to carry, tagged v2.0.0."""
+def make_release_2(repo: Path, tag: str | None = "v2.0.0") -> None:
+    """Template changes of every kind an update has to carry, tagged `tag`."""
     template = repo / "template"
     (repo / "copier.yml").write_text((repo / "copier.yml").read_text() + NEW_QUESTION + MIGRATION)
     (template / ".github" / "CODEOWNERS.jinja").write_text("* {{ code_owners }}\n")
@@ -79,7 +83,7 @@ def make_release_2(repo: Path) -> None:
         if path.is_file() and OLD_SCRIPT in path.read_text():
             path.write_text(path.read_text().replace(OLD_SCRIPT, NEW_SCRIPT))
     edit(template / NEW_SCRIPT, "# Copy the service's", "# Fetch logs: copy the service's")
-    release(repo, "v2.0.0")
+    release(repo, tag)
 
 
 def conflict_sides(text: str) -> list[str]:
@@ -94,7 +98,7 @@ def make_owner_edits(project: Path, package: str) -> None:
     edit(project / "README.md", "Everything runs offline", "OWNER: everything runs offline")
     with (project / "README.md").open("a") as readme:
         readme.write("\n## Owner notes\n\nOur runbook lives in the wiki.\n")
-    edit(project / OLD_SCRIPT, "# (your copy command here)", 'cp /mnt/logs/*.jsonl "$destination"')
+    edit(project / OLD_SCRIPT, "# (your copy command here)", OWNER_COPY_LINE)
     (project / DASHBOARD).unlink()
     commit_all(project, "Owner edits")
 
@@ -167,7 +171,7 @@ def test_the_migration_carries_the_owners_edits_to_the_renamed_file(updated):
     assert not (project / OLD_SCRIPT).exists()
     script = project / NEW_SCRIPT
     text = script.read_text()
-    assert 'cp /mnt/logs/*.jsonl "$destination"' in text  # the owner's line
+    assert OWNER_COPY_LINE in text  # the owner's line
     assert "# Fetch logs: copy the service's" in text  # the template's line
     assert CONFLICT_START not in text
     assert script.stat().st_mode & 0o111, "the script lost its executable bit"
@@ -253,6 +257,63 @@ def test_updating_again_changes_nothing(updated, tmp_path):
     project = resolved_copy(updated, tmp_path / "project")
     result = copier_update(project)
     assert git(project, "status", "--porcelain") == "", result.stdout + result.stderr
+    assert NOTHING_TO_MOVE in result.stdout  # the migration ran, and saw the move done
+
+
+@dataclass
+class History:
+    """A template repository, the commit an owner generated a project from,
+    and the flags of the `copier update` that brings the release moving
+    OLD_SCRIPT (the newest commit)."""
+
+    template: Path
+    generated_from: str
+    recorded_as: str  # the pattern of the `_commit` copier records for it
+    update_flags: tuple[str, ...] = ()
+
+
+def history(kind: str, releases: Path, tmp_path: Path) -> History:
+    if kind == "tag":
+        return History(releases, "v1.0.0", r"v1\.0\.0")
+    if kind == "untagged":  # no tag at all: what lands on main when tags stay in a clone
+        repo = snapshot(tmp_path / "template", None)
+        start = git(repo, "rev-parse", "HEAD").strip()
+        make_release_2(repo, tag=None)
+        return History(repo, start, r"[0-9a-f]{7,}")
+    # A commit after the newest tag. The default update target is that tag,
+    # which copier refuses as a downgrade, so the owner names the commit.
+    repo = snapshot(tmp_path / "template", "v1.0.0")
+    git(repo, "commit", "--quiet", "--allow-empty", "--message", "After v1.0.0")
+    start = git(repo, "rev-parse", "HEAD").strip()
+    make_release_2(repo, tag=None)
+    return History(repo, start, r"v1\.0\.0-1-g[0-9a-f]{7,}", ("--vcs-ref", "HEAD"))
+
+
+@pytest.mark.parametrize(
+    "kind", [pytest.param("tag", marks=pytest.mark.slow), "untagged", "after a tag"]
+)
+def test_a_moved_file_keeps_the_owners_edit_whatever_the_template_was_tagged(
+    kind, releases, tmp_path
+):
+    """The migration must run whether the `_commit` updated from is a tag, a
+    bare commit or `git describe` output: keyed by `version:` it ran only
+    between tags, and the owner's edit was silently lost."""
+    template = history(kind, releases, tmp_path)
+    project = generate(template.template, tmp_path / "project", template.generated_from)
+    assert re.fullmatch(template.recorded_as, project_answers(project)["_commit"])
+    edit(project / OLD_SCRIPT, "# (your copy command here)", OWNER_COPY_LINE)
+    commit_all(project, "Owner edits the logs script")
+
+    first = copier_update(project, *template.update_flags)
+    text = (project / NEW_SCRIPT).read_text()
+    assert OWNER_COPY_LINE in text, first.stdout + first.stderr
+    assert "# Fetch logs: copy the service's" in text and CONFLICT_START not in text
+    assert not (project / OLD_SCRIPT).exists()
+    commit_all(project, "Update from the template")
+
+    again = copier_update(project, *template.update_flags)
+    assert NOTHING_TO_MOVE in again.stdout
+    assert git(project, "status", "--porcelain") == "", again.stdout + again.stderr
 
 
 def test_a_moved_file_both_sides_changed_is_a_conflict_git_knows(releases, tmp_path):
