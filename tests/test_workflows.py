@@ -106,9 +106,10 @@ def test_pre_commit_passes_on_a_fresh_repository(project, tmp_path):
     assert "Skipped" not in result.stdout, result.stdout  # every hook saw files
 
 
-def test_the_template_repositorys_own_workflow_lints_clean():
+@pytest.mark.parametrize("name", ["ci.yml", "release.yml"])
+def test_the_template_repositorys_own_workflows_lint_clean(name):
     root = Path(__file__).parents[1]
-    workflow = root / ".github" / "workflows" / "ci.yml"
+    workflow = root / ".github" / "workflows" / name
     for command in (
         ["zizmor", "--offline", str(workflow)],
         ["check-jsonschema", "--builtin-schema", "vendor.github-workflows", str(workflow)],
