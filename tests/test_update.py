@@ -399,6 +399,34 @@ def test_template_sync_workflow_proposes_the_newest_release(releases, tmp_path):
     assert "Up to date with the template (v2.0.0)." in again.summary
 
 
+def sync_run(template: Path, generated_from: str, tmp_path: Path):
+    """template-sync's update step in a project generated from `generated_from`."""
+    project = generate(template, tmp_path / "project", generated_from)
+    return execute(sync_update_step(project), project, runner_env())
+
+
+def test_template_sync_waits_when_the_project_is_newer_than_the_newest_release(tmp_path):
+    """Generated from main after the newest tag: copier would refuse the
+    release as a downgrade; the run says why and proposes nothing."""
+    template = snapshot(tmp_path / "template", "v1.0.0")
+    git(template, "commit", "--quiet", "--allow-empty", "--message", "After v1.0.0")
+    unreleased = git(template, "rev-parse", "HEAD").strip()
+    result = sync_run(template, unreleased, tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.outputs == {}
+    assert "newer than the newest release (v1.0.0)" in result.summary
+
+
+def test_template_sync_proposes_nothing_from_a_template_without_releases(tmp_path):
+    template = snapshot(tmp_path / "template", None)
+    generated_from = git(template, "rev-parse", "HEAD").strip()
+    make_release_2(template, tag=None)  # work in progress, not a release
+    result = sync_run(template, generated_from, tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.outputs == {}
+    assert "The template has no release yet" in result.summary
+
+
 def test_template_sync_refuses_a_template_source_it_cannot_read(releases, tmp_path):
     project = generate(releases, tmp_path / "project", "v1.0.0")
     edit(project / ".copier-answers.yml", f"_src_path: {releases}", "_src_path: ../not-a-repo")
