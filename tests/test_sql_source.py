@@ -5,6 +5,7 @@ query re-runs prepare, new rows in the database do not until the README's
 `dvc repro --force prepare`; the URL's password shows nowhere; the project's
 own tests still run without the database."""
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,7 @@ import yaml
 
 from devtools.projects import in_project, render, sync
 from devtools.stack import DATABASE_USER, Postgres, postgres_server
+from devtools.workflows import Step, execute, read_run_steps, runner_env
 from tests.test_generated_project import edit_params, write_sample_file
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("sql-source")]
@@ -55,6 +57,12 @@ def prepared_rows(project: Path) -> int:
     return int(in_project(project, "python", "-c", script).stdout.strip())
 
 
+def ct_snapshot_step(project: Path, url: str) -> Step:
+    """CT's snapshot step, with the repository secret DATABASE_URL set."""
+    (step,) = read_run_steps(project / ".github/workflows/ct.yml", only={"snapshot"})
+    return replace(step, env={**step.env, "DATABASE_URL": url})
+
+
 def test_prepare_snapshots_a_postgresql_query(tmp_path):
     project = render(tmp_path / "project", task="binary_classification", model_family="linear")
     sync(project)
@@ -81,10 +89,14 @@ def test_prepare_snapshots_a_postgresql_query(tmp_path):
         assert prepared_rows(project) == table_rows(postgres) == 400
         assert "up to date" in dvc("status", "prepare")
 
-        # New rows in the database: DVC cannot see them, the forced prepare can.
+        # New rows in the database: DVC cannot see them; CT's snapshot step
+        # (the README's `dvc repro --force prepare`) can.
         load_rows(postgres, project, rows=100, seed=6)
         assert "up to date" in dvc("status", "prepare")
-        assert "prepared 500 rows" in dvc("repro", "--force", "prepare")
+        snapshot = ct_snapshot_step(project, url)
+        taken = execute(snapshot, project, runner_env())
+        outputs.append(taken.stdout + taken.stderr)
+        assert taken.returncode == 0 and "prepared 500 rows" in taken.stdout, outputs[-1]
         assert prepared_rows(project) == table_rows(postgres) == 500
         # ... after which `dvc repro` runs the stages downstream.
         assert "modified:" in dvc("status", "validate")
