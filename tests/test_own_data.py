@@ -191,14 +191,16 @@ def test_the_inferred_schema_validates_the_table_it_came_from(own):
         assert len(own.table.columns) >= 20
 
 
-def test_raw_data_is_versioned_by_dvc_never_by_git(own):
-    if own.env:
-        pytest.skip("a database source has no raw file: DVC versions its snapshot")
-    committed = run(["git", "ls-files", "data/raw"], own.path).stdout.split()
-    assert f"data/raw/{own.case.file_name}.dvc" in committed
-    assert f"data/raw/{own.case.file_name}" not in committed
+def test_source_data_is_versioned_by_dvc_never_by_git(own):
+    committed = run(["git", "ls-files"], own.path).stdout.split()
+    assert not [name for name in committed if name.startswith("data/prepared/")]
+    if own.env:  # the query is code, in Git; its result is DVC's snapshot
+        assert QUERY_FILE in committed
+    else:
+        assert f"data/raw/{own.case.file_name}.dvc" in committed
+        assert f"data/raw/{own.case.file_name}" not in committed
 
-    # After `git init` too: a second file, added with DVC's Git integration on.
+    # After `git init` too: a file added with DVC's Git integration on.
     own.table.head(50).to_csv(own.path / "data/raw/more.csv", index=False)
     in_project(own.path, "dvc", "add", "data/raw/more.csv")
     run(["git", "add", "--all"], own.path)
