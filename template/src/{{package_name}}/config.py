@@ -9,6 +9,9 @@ from .paths import PARAMS_FILE, SCHEMA_FILE
 from .schema import Schema, load_schema
 from .settings import Params, load_params
 
+# monitoring.features may also set the thresholds of prediction drift.
+PREDICTIONS = "prediction"
+
 
 def load_config(
     params_path: Path = PARAMS_FILE, schema_path: Path = SCHEMA_FILE
@@ -25,9 +28,10 @@ def feature_name_problems(params: Params, schema: Schema) -> list[str]:
     """One sentence per name in params.yaml that does not fit the schema."""
     features = {feature.name: feature for feature in schema.features}
     problems = [
-        f"monitoring.features.{name}: not a feature of the schema"
+        f"monitoring.features.{name}: not a feature of the schema (nor "
+        f"{PREDICTIONS!r}, the thresholds of prediction drift)"
         for name in params.monitoring.features
-        if name not in features
+        if name not in features and name != PREDICTIONS
     ]
     simulate = params.monitoring.simulate
     for field, kind in (

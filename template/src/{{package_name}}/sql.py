@@ -84,8 +84,14 @@ def _engine(url: sqlalchemy.URL, url_env: str) -> sqlalchemy.Engine:
             f"{url_env}: SQLAlchemy knows no database driver {url.drivername!r} "
             "(e.g. postgresql+psycopg, sqlite)"
         ) from None
-    except ArgumentError as error:  # e.g. a SQLite URL with a host
-        raise ProjectError(f"{url_env}: {_one_line(error, url.password)}") from None
+    except (ArgumentError, ValueError, TypeError):
+        # e.g. a SQLite URL with a host, or `?timeout=abc`. Not the error's own
+        # words: they quote the URL, query string (and any password) included.
+        shown = url.set(query={}).render_as_string(hide_password=True)
+        raise ProjectError(
+            f"{url_env}: SQLAlchemy cannot use this URL ({shown}, query string "
+            "not shown): check its form, host and query options"
+        ) from None
     except ImportError as error:
         package = DRIVER_PACKAGES.get(error.name or "", error.name)
         raise ProjectError(
@@ -105,12 +111,16 @@ def _select(engine: sqlalchemy.Engine, query: str, url_env: str) -> pd.DataFrame
             f"cannot connect to the database in {url_env} ({shown}): "
             f"{_one_line(_driver_error(error), password)}"
         ) from None
-    # Closed without a commit: whatever the query would change is rolled back.
+    # Closed without a commit, and read-only on PostgreSQL. Other databases
+    # may still apply a statement that is not a SELECT (SQLite and MySQL run
+    # DDL outside transactions): give the URL a read-only user or mode.
     with connection:
         try:
             # The SQL goes to the driver as written: without this, psycopg reads
             # `%` (as in LIKE 'a%') as the start of a parameter.
-            literal = connection.execution_options(no_parameters=True)
+            literal = connection.execution_options(
+                no_parameters=True, postgresql_readonly=True
+            )
             frame = pd.read_sql_query(query, literal)
         except ResourceClosedError:
             raise ProjectError(
