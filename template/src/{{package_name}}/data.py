@@ -97,13 +97,14 @@ def prepare(params: Params, schema: Schema) -> Prepared:
 
 def with_integer_classes(frame: pd.DataFrame, schema: Schema) -> pd.DataFrame:
     """Integer classes read back as integers: a CSV column of 0/1 with gaps is
-    read as floats, and a model trained on 0.0/1.0 would answer "1.0"."""
+    read as floats (and True/False as booleans), and a model trained on
+    0.0/1.0 would answer "1.0"."""
     target = schema.target
     integer_classes = all(isinstance(c, int) for c in target.classes or [None])
     column = frame.get(target.name)
-    if column is None or not integer_classes or column.dtype.kind != "f":
+    if column is None or not integer_classes or column.dtype.kind not in "fb":
         return frame
-    if not (column.dropna() % 1 == 0).all():
+    if column.dtype.kind == "f" and not (column.dropna() % 1 == 0).all():
         return frame  # validation names the values that are not classes
     integers = column.astype("int64" if column.notna().all() else "Int64")
     return frame.assign(**{target.name: integers})
