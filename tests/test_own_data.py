@@ -31,7 +31,7 @@ from devtools.projects import (
     wait_until_ready,
 )
 from devtools.stack import postgres_server
-from devtools.template_repo import GIT_IDENTITY
+from tests.test_generated_project import first_commit
 
 pytestmark = pytest.mark.slow
 
@@ -169,14 +169,6 @@ def point_params_at(project: Path, data: dict, case: OwnData) -> None:
     params["data"].update(data, drop_missing_target=True)
     params["monitoring"]["simulate"].update(case.simulate)
     path.write_text(yaml.safe_dump(params, sort_keys=False))
-
-
-def first_commit(project: Path) -> None:
-    """The README's first commit: Git, DVC's Git integration on, commit all."""
-    run(["git", "init", "--quiet"], project)
-    (project / ".dvc" / "config.local").unlink()
-    run(["git", "add", "--all"], project)
-    run(["git", "commit", "--quiet", "--message", "Own data"], project, env=GIT_IDENTITY)
 
 
 def test_the_inferred_schema_validates_the_table_it_came_from(own):

@@ -7,10 +7,7 @@ from pathlib import Path
 from .errors import ProjectError
 from .paths import PARAMS_FILE, SCHEMA_FILE
 from .schema import Schema, load_schema
-from .settings import Params, load_params
-
-# monitoring.features may also set the thresholds of prediction drift.
-PREDICTIONS = "prediction"
+from .settings import PREDICTION, Params, load_params
 
 
 def load_config(
@@ -29,9 +26,9 @@ def feature_name_problems(params: Params, schema: Schema) -> list[str]:
     features = {feature.name: feature for feature in schema.features}
     problems = [
         f"monitoring.features.{name}: not a feature of the schema (nor "
-        f"{PREDICTIONS!r}, the thresholds of prediction drift)"
+        f"{PREDICTION!r}, the thresholds of prediction drift)"
         for name in params.monitoring.features
-        if name not in features and name != PREDICTIONS
+        if name not in features and name != PREDICTION
     ]
     simulate = params.monitoring.simulate
     for field, kind in (

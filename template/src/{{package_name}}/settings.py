@@ -98,6 +98,11 @@ class QualityParams(_Strict):
     min_gain: float = Field(0.0, ge=0)
 
 
+# The served prediction's column, and the key of monitoring.features that
+# sets the thresholds of prediction drift.
+PREDICTION = "prediction"
+
+
 class FeatureThresholds(_Strict):
     alpha: float | None = Field(None, gt=0, lt=1)
     min_psi: float | None = Field(None, ge=0)

@@ -12,7 +12,7 @@ import pandas as pd
 from ..errors import ProjectError
 from ..predict import load_model, predict_frame
 from ..schema import Feature, Schema
-from ..settings import MonitoringParams, Params
+from ..settings import PREDICTION, MonitoringParams, Params
 from . import performance
 from .data_quality import FeatureQuality, window_quality
 from .drift import (
@@ -25,8 +25,6 @@ from .drift import (
 )
 from .values import column
 from .windows import Window
-
-PREDICTION = "prediction"
 
 
 @dataclass
