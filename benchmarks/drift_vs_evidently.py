@@ -33,7 +33,7 @@ import statistics
 import tempfile
 from pathlib import Path
 
-from devtools.projects import (
+from devtools.testing.projects import (
     given_or_fresh,
     in_project,
     project_answers,

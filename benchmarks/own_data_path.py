@@ -2,7 +2,7 @@
 
 Renders the default project (binary classification, random forest), then
 follows the README with the 24-column table of the own-data tests
-(devtools/own_data.py: an ID, timestamps, free text, gaps, rows without a
+(devtools/testing/own_data.py: an ID, timestamps, free text, gaps, rows without a
 target) and times each step: environment, schema inference, validation,
 `dvc add`, the first commit, `dvc repro`, the project's own tests, batch
 prediction, serving, simulated drift and the monitor. The params.yaml edits
@@ -14,8 +14,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from devtools.own_data import machines
-from devtools.projects import (
+from devtools.testing.own_data import machines
+from devtools.testing.projects import (
     free_port,
     in_project,
     project_answers,

@@ -15,7 +15,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from devtools.projects import in_project, render, sync
+from devtools.testing.projects import in_project, render, sync
 
 PLAIN_FIT = Path(__file__).with_name("plain_fit.py")
 

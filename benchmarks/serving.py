@@ -26,7 +26,7 @@ from pathlib import Path
 
 import httpx
 
-from devtools.projects import (
+from devtools.testing.projects import (
     free_port,
     given_or_fresh,
     in_project,

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from devtools.projects import render
+from devtools.testing.projects import render
 
 # Module-scoped fixtures that build one project per parameter (a task).
 DEEP_PROJECT_FIXTURES = ("deep", "own")

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 
-from devtools.dockerfile import dockerfile_instructions
+from devtools.testing.dockerfile import dockerfile_instructions
 from tests.test_render import UNUSUAL
 
 SERVICES = {

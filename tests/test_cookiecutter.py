@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from devtools.projects import TEMPLATE_ROOT, project_answers
+from devtools.testing.projects import TEMPLATE_ROOT, project_answers
 from hooks.copier_render import copier_config, questions
 from tests.test_questions import BAD_ANSWERS
 from tests.test_render import UNUSUAL

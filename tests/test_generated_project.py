@@ -17,8 +17,8 @@ import httpx
 import pytest
 import yaml
 
-from devtools.dockerfile import dockerfile_instructions
-from devtools.projects import (
+from devtools.testing.dockerfile import dockerfile_instructions
+from devtools.testing.projects import (
     free_port,
     in_project,
     project_answers,
@@ -33,8 +33,8 @@ from devtools.projects import (
     uv,
     wait_until_ready,
 )
-from devtools.template_repo import GIT_IDENTITY
-from devtools.workflows import execute, read_run_steps, runner_env, should_run
+from devtools.testing.template_repo import GIT_IDENTITY
+from devtools.testing.workflows import execute, read_run_steps, runner_env, should_run
 
 pytestmark = pytest.mark.slow
 
@@ -50,7 +50,7 @@ CHANGED_HYPERPARAMETER = {
     "linear": {"alpha": 2.0},
 }
 STAGES = ("prepare", "validate", "train", "evaluate", "register")
-BROWSER_CHECK = Path(__file__).parents[1] / "devtools" / "browser" / "check_page.cjs"
+BROWSER_CHECK = Path(__file__).parents[1] / "devtools" / "node" / "browser" / "check_page.cjs"
 TRAFFIC_ROWS = 1000  # simulated records per monitoring run
 
 
@@ -198,7 +198,7 @@ def in_process(project: Path, records: list[dict], env: dict | None = None) -> d
     """Predictions of the registry champion by the fitted pipeline itself."""
     path = project / "records.json"
     path.write_text(json.dumps(records))
-    script = Path(__file__).parents[1] / "devtools" / "predict_in_process.py"
+    script = Path(__file__).parents[1] / "devtools" / "in_project" / "predict_in_process.py"
     return json.loads(in_project(project, "python", str(script), str(path), env=env).stdout)
 
 

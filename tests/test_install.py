@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from devtools.projects import DEFAULT_PYTHON, find_python, project_answers, run
+from devtools.testing.projects import DEFAULT_PYTHON, find_python, project_answers, run
 
 pytestmark = pytest.mark.slow
 

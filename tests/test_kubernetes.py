@@ -13,9 +13,9 @@ import kubernetes_validate
 import pytest
 import yaml
 
-from devtools.dockerfile import last_instruction
-from devtools.kustomize import build
-from devtools.projects import TEMPLATE_ROOT, project_answers, project_env
+from devtools.testing.dockerfile import last_instruction
+from devtools.testing.kustomize import build
+from devtools.testing.projects import TEMPLATE_ROOT, project_answers, project_env
 from tests.test_render import UNUSUAL
 
 TARGETS = ["staging", "production"]
@@ -96,11 +96,12 @@ def fake_kubectl(directory: Path) -> Path:
     offline, `apply -f FILE` keeps a copy of FILE, anything else is logged."""
     directory.mkdir()
     kubectl = directory / "kubectl"
+    kustomize = TEMPLATE_ROOT / "devtools" / "testing" / "kustomize.py"
     kubectl.write_text(
         "#!/usr/bin/env bash\n"
         'echo "$*" >> "$KUBECTL_LOG"\n'
         'case "$1" in\n'
-        f'  kustomize) exec "{sys.executable}" "{TEMPLATE_ROOT}/devtools/kustomize.py" "$2" ;;\n'
+        f'  kustomize) exec "{sys.executable}" "{kustomize}" "$2" ;;\n'
         '  apply) cp "$3" "$KUBECTL_APPLIED" ;;\n'
         "esac\n"
     )

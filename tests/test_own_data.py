@@ -18,8 +18,8 @@ import pandas as pd
 import pytest
 import yaml
 
-from devtools.own_data import machines, penguins
-from devtools.projects import (
+from devtools.testing.own_data import machines, penguins
+from devtools.testing.projects import (
     free_port,
     in_project,
     project_answers,
@@ -30,7 +30,7 @@ from devtools.projects import (
     sync,
     wait_until_ready,
 )
-from devtools.stack import postgres_server
+from devtools.testing.stack import postgres_server
 from tests.test_generated_project import first_commit
 
 pytestmark = pytest.mark.slow

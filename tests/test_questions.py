@@ -2,7 +2,7 @@
 
 import pytest
 
-from devtools.projects import render
+from devtools.testing.projects import render
 
 BAD_ANSWERS = [
     ({"project_name": "   "}, "must not be empty"),

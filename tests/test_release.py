@@ -1,5 +1,5 @@
 """Releases are defined by what lands on main: pyproject.toml's version with
-its CHANGELOG.md section (devtools/release.py). The release workflow's step
+its CHANGELOG.md section (devtools/maintainer/release.py). The release workflow's step
 runs here on a throwaway repository, with a `gh` stand-in that tags as the
 GitHub API would: a new version is tagged once, with its section as notes;
 an unchanged one is not; a version without its section fails."""
@@ -12,13 +12,20 @@ from pathlib import Path
 import pytest
 import yaml
 
-from devtools import release
-from devtools.template_repo import GIT_IDENTITY
+from devtools.maintainer import release
+from devtools.testing.template_repo import GIT_IDENTITY
 
 ROOT = Path(__file__).parents[1]
 WORKFLOW = ROOT / ".github" / "workflows" / "release.yml"
 # What the release step reads, as a commit of main holds it.
-RELEASE_FILES = ("pyproject.toml", "CHANGELOG.md", "copier.yml", "devtools/release.py")
+RELEASE_FILES = (
+    "pyproject.toml",
+    "CHANGELOG.md",
+    "copier.yml",
+    "devtools/__init__.py",
+    "devtools/maintainer/__init__.py",
+    "devtools/maintainer/release.py",
+)
 GH_STAND_IN = """#!/bin/sh
 # gh release create TAG --target SHA ...: the tag, as GitHub would make it.
 echo "$@" >> "$GH_LOG"
@@ -48,7 +55,6 @@ def main_branch(tmp_path) -> Path:
     for name in RELEASE_FILES:
         (repo / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(ROOT / name, repo / name)
-    (repo / "devtools" / "__init__.py").write_text("")
     git(repo, "init", "--quiet")
     commit(repo, "What landed on main")
     stand_in = tmp_path / "bin" / "gh"
@@ -75,7 +81,9 @@ def commit(repo: Path, message: str) -> None:
 
 def release_step() -> str:
     steps = yaml.safe_load(WORKFLOW.read_text())["jobs"]["release"]["steps"]
-    [script] = [step["run"] for step in steps if "devtools.release plan" in step.get("run", "")]
+    [script] = [
+        step["run"] for step in steps if "devtools.maintainer.release plan" in step.get("run", "")
+    ]
     return script
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from devtools.projects import FAMILIES, TASKS, TEMPLATE_ROOT, project_answers
+from devtools.testing.projects import FAMILIES, TASKS, TEMPLATE_ROOT, project_answers
 
 TEMPLATE = TEMPLATE_ROOT / "template"
 

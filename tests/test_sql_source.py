@@ -1,6 +1,6 @@
 """The database source for real: a generated project whose params.yaml points
 at a query file and whose DATABASE_URL points at a throwaway PostgreSQL
-(devtools/stack.py) prepares the table's rows through `dvc repro`; a changed
+(devtools/testing/stack.py) prepares the table's rows through `dvc repro`; a changed
 query re-runs prepare, new rows in the database do not until the README's
 `dvc repro --force prepare`; the URL's password shows nowhere; the project's
 own tests still run without the database."""
@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from devtools.projects import in_project, render, sync
-from devtools.stack import DATABASE_USER, Postgres, postgres_server
-from devtools.workflows import Step, execute, read_run_steps, runner_env
+from devtools.testing.projects import in_project, render, sync
+from devtools.testing.stack import DATABASE_USER, Postgres, postgres_server
+from devtools.testing.workflows import Step, execute, read_run_steps, runner_env
 from tests.test_generated_project import edit_params, write_sample_file
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("sql-source")]

@@ -1,7 +1,7 @@
 """The scale-out path for real: a generated project against its team stack
 (compose.yaml) with nothing changed but configuration. PostgreSQL, an S3
 server and the project's own MLflow server image requirements run as local
-processes (devtools/stack.py; there is no Docker engine here):
+processes (devtools/testing/stack.py; there is no Docker engine here):
 
 - `dvc repro` with MLFLOW_TRACKING_URI alone: runs and metrics in PostgreSQL,
   artifacts and models in S3, the champion alias in the server's registry;
@@ -20,7 +20,7 @@ import httpx
 import pytest
 import yaml
 
-from devtools.projects import (
+from devtools.testing.projects import (
     free_port,
     in_project,
     project_answers,
@@ -31,7 +31,7 @@ from devtools.projects import (
     sync,
     wait_until_ready,
 )
-from devtools.stack import (
+from devtools.testing.stack import (
     S3_CREDENTIALS,
     Postgres,
     mlflow_server,
@@ -40,7 +40,7 @@ from devtools.stack import (
     s3_keys,
     s3_server,
 )
-from devtools.template_repo import GIT_IDENTITY
+from devtools.testing.template_repo import GIT_IDENTITY
 from tests.test_compose import env_example
 from tests.test_generated_project import (
     assert_same_predictions,

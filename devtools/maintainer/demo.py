@@ -6,7 +6,7 @@ train, evaluate, register), predicts a file with the registered champion,
 serves the champion on 127.0.0.1 and asks it for a prediction over HTTP,
 sends it shifted traffic (`simulate-drift`), runs the monitoring job on the
 prediction log, and prints the metrics, the champion and the drift verdict. Run it with `make demo`
-(or `python -m devtools.demo` in the template's environment).
+(or `python -m devtools.maintainer.demo` in the template's environment).
 """
 
 import json
@@ -15,7 +15,7 @@ import time
 
 import httpx
 
-from devtools.projects import (
+from devtools.testing.projects import (
     TEMPLATE_ROOT,
     free_port,
     in_project,

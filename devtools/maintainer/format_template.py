@@ -5,7 +5,7 @@ only Jinja is `{{ package_name }}` is rendered with a stand-in name, formatted,
 and written back; any other .py.jinja file is reported for formatting by hand
 (the render test checks the result on every answer set).
 
-Usage: python -m devtools.format_template
+Usage: python -m devtools.maintainer.format_template
 """
 
 import re
@@ -14,7 +14,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-TEMPLATE = Path(__file__).resolve().parents[1] / "template"
+TEMPLATE = Path(__file__).resolve().parents[2] / "template"
 PLACEHOLDER = "{{ package_name }}"
 STAND_IN = "package_name_stand_in"
 RUFF = [sys.executable, "-m", "ruff"]

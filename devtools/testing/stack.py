@@ -20,8 +20,8 @@ from pathlib import Path
 
 import httpx
 
-from devtools.dockerfile import last_instruction
-from devtools.projects import free_port, virtual_environment
+from devtools.testing.dockerfile import last_instruction
+from devtools.testing.projects import free_port, virtual_environment
 
 DATABASE = "mlflow"
 DATABASE_USER = "mlflow"

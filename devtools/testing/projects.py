@@ -17,7 +17,7 @@ import copier
 import httpx
 import yaml
 
-TEMPLATE_ROOT = Path(__file__).resolve().parents[1]
+TEMPLATE_ROOT = Path(__file__).resolve().parents[2]
 TASKS = ["binary_classification", "multiclass_classification", "regression"]
 FAMILIES = ["random_forest", "gradient_boosting", "linear"]
 DEFAULT_PYTHON = "3.12"
@@ -161,7 +161,7 @@ def in_project(project: Path, *command: str, **kwargs) -> subprocess.CompletedPr
 def project_facts(project: Path) -> dict:
     """Facts read from the project's MLflow store and data by our own script,
     run with the project's interpreter (it has mlflow and scikit-learn)."""
-    script = Path(__file__).with_name("project_facts.py")
+    script = TEMPLATE_ROOT / "devtools" / "in_project" / "project_facts.py"
     output = in_project(project, "python", str(script)).stdout
     return json.loads(output.strip().splitlines()[-1])
 

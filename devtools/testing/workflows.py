@@ -19,7 +19,7 @@ from pathlib import Path
 
 import yaml
 
-from devtools.projects import DEFAULT_PYTHON, find_python, project_env
+from devtools.testing.projects import DEFAULT_PYTHON, find_python, project_env
 
 EXPRESSION = re.compile(r"\$\{\{\s*(.*?)\s*\}\}")
 UNSET = re.compile(r"^(vars|secrets)\.\w+$")

@@ -1,0 +1,1 @@
+"""Scripts run inside a generated project's environment (by path, not imported)."""

@@ -1,0 +1,1 @@
+"""Maintainer commands: `make demo`, `make format`, the release workflow's plan."""
