@@ -25,8 +25,8 @@ from devtools.testing.projects import (
     sync,
     wait_until_ready,
 )
-from tests.test_generated_project import first_commit
-from tests.test_own_data import CASES, point_params_at
+from tests.deep.test_generated_project import first_commit
+from tests.deep.test_own_data import CASES, point_params_at
 
 SOURCE = "data/raw/machines.csv"
 

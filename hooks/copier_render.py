@@ -4,7 +4,7 @@ The cookiecutter entry (cookiecutter.json and the pre/post generation hooks
 next to this file) uses it, so both tools generate from the one `template/`
 directory and validate answers with the one set of rules in copier.yml.
 It needs only Jinja2 and PyYAML, which cookiecutter depends on;
-tests/test_cookiecutter.py proves its output matches copier's.
+tests/render/test_cookiecutter.py proves its output matches copier's.
 """
 
 import re

@@ -41,13 +41,13 @@ from devtools.testing.stack import (
     s3_server,
 )
 from devtools.testing.template_repo import GIT_IDENTITY
-from tests.test_compose import env_example
-from tests.test_generated_project import (
+from tests.deep.test_generated_project import (
     assert_same_predictions,
     first_commit,
     in_process,
     sample_records,
 )
+from tests.deploy.test_compose import env_example
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("team-stack")]
 

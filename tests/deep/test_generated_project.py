@@ -50,7 +50,7 @@ CHANGED_HYPERPARAMETER = {
     "linear": {"alpha": 2.0},
 }
 STAGES = ("prepare", "validate", "train", "evaluate", "register")
-BROWSER_CHECK = Path(__file__).parents[1] / "devtools" / "node" / "browser" / "check_page.cjs"
+BROWSER_CHECK = Path(__file__).parents[2] / "devtools" / "node" / "browser" / "check_page.cjs"
 TRAFFIC_ROWS = 1000  # simulated records per monitoring run
 
 
@@ -198,7 +198,7 @@ def in_process(project: Path, records: list[dict], env: dict | None = None) -> d
     """Predictions of the registry champion by the fitted pipeline itself."""
     path = project / "records.json"
     path.write_text(json.dumps(records))
-    script = Path(__file__).parents[1] / "devtools" / "in_project" / "predict_in_process.py"
+    script = Path(__file__).parents[2] / "devtools" / "in_project" / "predict_in_process.py"
     return json.loads(in_project(project, "python", str(script), str(path), env=env).stdout)
 
 

@@ -16,7 +16,7 @@ import yaml
 from devtools.testing.dockerfile import last_instruction
 from devtools.testing.kustomize import build
 from devtools.testing.projects import TEMPLATE_ROOT, project_answers, project_env
-from tests.test_render import UNUSUAL
+from tests.render.test_render import UNUSUAL
 
 TARGETS = ["staging", "production"]
 # The oldest Kubernetes minor still widely run, and the newest schemas we have.

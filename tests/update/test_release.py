@@ -15,7 +15,7 @@ import yaml
 from devtools.maintainer import release
 from devtools.testing.template_repo import GIT_IDENTITY
 
-ROOT = Path(__file__).parents[1]
+ROOT = Path(__file__).parents[2]
 WORKFLOW = ROOT / ".github" / "workflows" / "release.yml"
 # What the release step reads, as a commit of main holds it.
 RELEASE_FILES = (

@@ -14,7 +14,7 @@ import yaml
 from devtools.testing.projects import in_project, render, sync
 from devtools.testing.stack import DATABASE_USER, Postgres, postgres_server
 from devtools.testing.workflows import Step, execute, read_run_steps, runner_env
-from tests.test_generated_project import edit_params, write_sample_file
+from tests.deep.test_generated_project import edit_params, write_sample_file
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("sql-source")]
 

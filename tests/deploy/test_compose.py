@@ -2,7 +2,7 @@
 specification, every image pinned, every file it mounts or builds present,
 its settings documented in .env.example, and its services wired to each
 other by the names and ports they listen on. There is no Docker engine or
-compose plugin here, so this reads the YAML; tests/test_team_stack.py runs
+compose plugin here, so this reads the YAML; tests/deep/test_team_stack.py runs
 the same components as local processes."""
 
 import re
@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 from devtools.testing.dockerfile import dockerfile_instructions
-from tests.test_render import UNUSUAL
+from tests.render.test_render import UNUSUAL
 
 SERVICES = {
     "postgres",

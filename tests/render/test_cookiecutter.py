@@ -13,8 +13,8 @@ import yaml
 
 from devtools.testing.projects import TEMPLATE_ROOT, project_answers
 from hooks.copier_render import copier_config, questions
-from tests.test_questions import BAD_ANSWERS
-from tests.test_render import UNUSUAL
+from tests.render.test_questions import BAD_ANSWERS
+from tests.render.test_render import UNUSUAL
 
 COOKIECUTTER = str(Path(sys.executable).with_name("cookiecutter"))
 ANSWERS_FILE = ".copier-answers.yml"
