@@ -23,9 +23,9 @@ test: $(ENV) $(NODE_TOOLS)
 test-fast: $(ENV) $(NODE_TOOLS)
 	.venv/bin/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup -m "not slow"
 
-## lint: ruff on the template repository (generated projects are linted by the tests)
+## lint: ruff and mypy on the template repository (generated projects are linted by the tests)
 lint: $(ENV)
-	.venv/bin/ruff check . && .venv/bin/ruff format --check .
+	.venv/bin/ruff check . && .venv/bin/ruff format --check . && .venv/bin/mypy
 
 ## format: format our code and the template's Python files
 format: $(ENV)

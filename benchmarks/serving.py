@@ -50,11 +50,17 @@ def wrk(url: str, body: Path | None, connections: int, seconds: int) -> dict:
     if non_2xx:
         raise RuntimeError(f"{url}: {non_2xx.group(1)} error responses\n{output}")
 
+    def found(pattern: str) -> re.Match[str]:
+        match = re.search(pattern, output)
+        if match is None:
+            raise RuntimeError(f"{url}: no {pattern!r} in wrk's output\n{output}")
+        return match
+
     def latency(percent: str) -> float:
-        value, unit = re.search(rf"\s{percent}%\s+([\d.]+)(us|ms|s)", output).groups()
+        value, unit = found(rf"\s{percent}%\s+([\d.]+)(us|ms|s)").groups()
         return float(value) * UNITS[unit]
 
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
+    rps = float(found(r"Requests/sec:\s+([\d.]+)").group(1))
     return {"rps": rps, "p50_ms": latency("50"), "p99_ms": latency("99")}
 
 
@@ -126,9 +132,12 @@ def write_bodies(project: Path, scratch: Path) -> tuple[dict, dict]:
     }.items():
         files[name] = scratch / f"{name}.json"
         files[name].write_text(json.dumps(body))
-    ours = {"single": files["ours_single"], "batch": files["ours_batch"]}
+    ours: dict[str, Path | str] = {"single": files["ours_single"], "batch": files["ours_batch"]}
     ours |= {"url_single": "/predict", "url_batch": "/predict/batch"}
-    mlflow = {"single": files["mlflow_single"], "batch": files["mlflow_batch"]}
+    mlflow: dict[str, Path | str] = {
+        "single": files["mlflow_single"],
+        "batch": files["mlflow_batch"],
+    }
     mlflow |= {"url_single": "/invocations", "url_batch": "/invocations"}
     return ours, mlflow
 

@@ -12,7 +12,6 @@ on standard output.
 
 import argparse
 import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
@@ -113,10 +112,15 @@ def moved(old: str, new: str, template: str, from_version: str, answers_file: st
             print(f"{old} -> {new}: your edits carried over, merged cleanly.")
 
 
+def summary(docstring: str | None) -> str:
+    """A docstring's first line, as argparse's help."""
+    return (docstring or "").partition("\n")[0]
+
+
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=summary(__doc__))
     commands = parser.add_subparsers(dest="command", required=True)
-    move = commands.add_parser("moved", help=moved.__doc__.splitlines()[0])
+    move = commands.add_parser("moved", help=summary(moved.__doc__))
     move.add_argument("old")
     move.add_argument("new")
     move.add_argument("--template", required=True, help="the template (copier's src_path)")
@@ -135,4 +139,4 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

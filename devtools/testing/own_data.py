@@ -49,7 +49,7 @@ def machines(task: str, rows: int = 1500, seed: int = 7) -> pd.DataFrame:
                 pd.Timestamp("2026-06-01") + pd.to_timedelta(np.arange(rows), unit="min")
             ).strftime("%Y-%m-%d %H:%M:%S"),
             "plant": "plant-7",
-            "operator_note": [f"note {i} {rng.integers(1e6)}" for i in range(rows)],
+            "operator_note": [f"note {i} {rng.integers(1_000_000)}" for i in range(rows)],
             "serviced": serviced,
             "error_code": codes,
             **numeric,

@@ -11,7 +11,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TextIO
 
 import copier
 import httpx
@@ -172,7 +174,17 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def start_service(project: Path, slug: str, port: int, env: dict[str, str] | None = None):
+@dataclass
+class Service:
+    """A project's service started by start_service, and the file it logs to."""
+
+    process: subprocess.Popen[bytes]
+    log_file: TextIO
+
+
+def start_service(
+    project: Path, slug: str, port: int, env: dict[str, str] | None = None
+) -> Service:
     """Start the project's service with uvicorn on 127.0.0.1, as its CLI does."""
     log = open(project / f"service-{port}.log", "w")  # noqa: SIM115 - closed by stop_service
     process = subprocess.Popen(
@@ -189,30 +201,31 @@ def start_service(project: Path, slug: str, port: int, env: dict[str, str] | Non
         stdout=log,
         stderr=subprocess.STDOUT,
     )
-    process.log_file = log
-    return process
+    return Service(process, log)
 
 
-def wait_until_ready(process, port: int, timeout: float = 120) -> None:
+def wait_until_ready(service: Service, port: int, timeout: float = 120) -> None:
+    process = service.process
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise AssertionError(f"service exited with {process.returncode}: {_log_text(process)}")
+            raise AssertionError(f"service exited with {process.returncode}: {_log_text(service)}")
         try:
             if httpx.get(f"http://127.0.0.1:{port}/ready", timeout=1).status_code == 200:
                 return
         except httpx.HTTPError:
             pass
         time.sleep(0.3)
-    raise AssertionError(f"service not ready after {timeout}s: {_log_text(process)}")
+    raise AssertionError(f"service not ready after {timeout}s: {_log_text(service)}")
 
 
-def stop_service(process, timeout: float = 60) -> str:
+def stop_service(service: Service, timeout: float = 60) -> str:
     """SIGTERM, as Kubernetes and Docker stop a container; returns the service's log.
 
     uvicorn finishes in-flight requests, runs the app's shutdown, then
     re-raises the signal: exit status -SIGTERM (or 0) after a clean shutdown.
     """
+    process = service.process
     if process.poll() is None:
         process.send_signal(signal.SIGTERM)
         try:
@@ -220,8 +233,8 @@ def stop_service(process, timeout: float = 60) -> str:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
-    process.log_file.close()
-    log = Path(process.log_file.name).read_text()
+    service.log_file.close()
+    log = Path(service.log_file.name).read_text()
     clean = process.returncode in (0, -signal.SIGTERM)
     assert clean and "Application shutdown complete." in log, (
         f"no clean shutdown (exit {process.returncode}):\n{log[-4000:]}"
@@ -229,6 +242,6 @@ def stop_service(process, timeout: float = 60) -> str:
     return log
 
 
-def _log_text(process) -> str:
-    process.log_file.flush()
-    return Path(process.log_file.name).read_text()[-4000:]
+def _log_text(service: Service) -> str:
+    service.log_file.flush()
+    return Path(service.log_file.name).read_text()[-4000:]

@@ -19,6 +19,7 @@ import yaml
 
 from devtools.testing.dockerfile import dockerfile_instructions
 from devtools.testing.projects import (
+    Service,
     free_port,
     in_project,
     project_answers,
@@ -430,8 +431,8 @@ def test_image_entry_command_runs_in_an_environment_built_like_the_image(deep, t
         copy(deep.path / name, source / name)
     venv = tmp_path / "app" / ".venv"
     uv_env = {"UV_PROJECT_ENVIRONMENT": str(venv)}
-    for arguments in syncs:
-        run([uv(), *arguments, *python_option()], source, env=uv_env)
+    for uv_arguments in syncs:
+        run([uv(), *uv_arguments, *python_option()], source, env=uv_env)
     assert not (venv / "bin" / "dvc").exists(), "dev dependencies leaked into the image"
     assert not list(venv.glob("lib/*/site-packages/psycopg")), "the sql extra leaked into the image"
 
@@ -449,7 +450,12 @@ def test_image_entry_command_runs_in_an_environment_built_like_the_image(deep, t
     port = free_port()
     command = json.loads(next(args for k, args in final_stage if k == "CMD"))
     command = [c.replace("0.0.0.0", "127.0.0.1").replace("8000", str(port)) for c in command]
-    service = subprocess.Popen(command, cwd=app, env={**project_env(), **env})
+    # Its output in a file, for wait_until_ready's message if it exits early.
+    log = (tmp_path / "image-service.log").open("w")
+    process = subprocess.Popen(
+        command, cwd=app, env={**project_env(), **env}, stdout=log, stderr=subprocess.STDOUT
+    )
+    service = Service(process, log)
     try:
         wait_until_ready(service, port)
         healthcheck = next(args for k, args in final_stage if k == "HEALTHCHECK")
@@ -460,8 +466,9 @@ def test_image_entry_command_runs_in_an_environment_built_like_the_image(deep, t
         assert answer.status_code == 200, answer.text
         assert httpx.get(f"http://127.0.0.1:{port}/metadata").json()["alias"] == "champion"
     finally:
-        service.terminate()
-        assert service.wait(60) in (0, -signal.SIGTERM)
+        process.terminate()
+        assert process.wait(60) in (0, -signal.SIGTERM)
+        log.close()
 
 
 def write_sample_file(project: Path, path: Path, rows: int, seed: int) -> None:

@@ -132,8 +132,8 @@ def follow_the_readme(own: Project) -> None:
     if own.env:  # a database source: the table is in the database
         load_table(own)
         (own.path / QUERY_FILE).write_text(f"select * from {TABLE}\n")
-        source = ["--query-file", QUERY_FILE]
-        step("infer", slug, "infer-schema", *source, "--target", target, "--force")
+        query = ["--query-file", QUERY_FILE]
+        step("infer", slug, "infer-schema", *query, "--target", target, "--force")
         point_params_at(own.path, {"source": "sql", "query_file": QUERY_FILE}, own.case)
         step("validate", "dvc", "repro", "validate")
         first_commit(own.path)

@@ -13,6 +13,7 @@ processes (devtools/testing/stack.py; there is no Docker engine here):
 import hashlib
 import json
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -110,7 +111,7 @@ def server_environment(
 
 
 @pytest.fixture(scope="module")
-def team(tmp_path_factory) -> Team:
+def team(tmp_path_factory) -> Iterator[Team]:
     """A fresh project (quick linear model), committed, its pipeline run
     against the stack; the stack stays up for the module's tests."""
     work = tmp_path_factory.mktemp("team")

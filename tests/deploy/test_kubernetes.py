@@ -7,6 +7,7 @@ scripts/deploy.sh applies the overlay with the image CD built."""
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 
 import kubernetes_validate
@@ -30,7 +31,7 @@ def project(request, rendered) -> Path:
     return rendered(**request.param)
 
 
-def by_kind(resources: list[dict]) -> dict[str, dict]:
+def by_kind(resources: Iterable[dict]) -> dict[str, dict]:
     return {resource["kind"]: resource for resource in resources}
 
 

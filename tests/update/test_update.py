@@ -218,7 +218,9 @@ def test_a_line_both_sides_changed_is_a_conflict_with_both_versions(updated):
 
 def resolve_readme(project: Path, side: int) -> None:
     """Keep one side of each conflict (0: the owner's, 1: the template's)."""
-    lines, kept, section = [], None, None
+    lines: list[str] = []
+    kept: list[str] = []
+    section: int | None = None
     for line in (project / "README.md").read_text().splitlines(keepends=True):
         if line.startswith(CONFLICT_START):
             section, kept = 0, []
