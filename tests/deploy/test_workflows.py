@@ -90,7 +90,8 @@ def test_pre_commit_passes_on_a_fresh_repository(project, tmp_path):
     template's own environment stands in for the project's (same tools)."""
     repo = tmp_path / "repo"
     shutil.copytree(project, repo)
-    env = project_env() | {"UV_PROJECT_ENVIRONMENT": sys.prefix}
+    # mypy needs the project's dependencies: test_render runs it on every render.
+    env = project_env() | {"UV_PROJECT_ENVIRONMENT": sys.prefix, "SKIP": "mypy"}
     for command in (["git", "init", "--quiet"], ["git", "add", "--all"]):
         subprocess.run(command, cwd=repo, check=True, env=env)
     result = subprocess.run(
@@ -103,7 +104,8 @@ def test_pre_commit_passes_on_a_fresh_repository(project, tmp_path):
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "zizmor" in result.stdout and "hadolint" in result.stdout
-    assert "Skipped" not in result.stdout, result.stdout  # every hook saw files
+    ran = [line for line in result.stdout.splitlines() if not line.startswith("mypy")]
+    assert not [line for line in ran if "Skipped" in line], result.stdout  # every hook saw files
 
 
 @pytest.mark.parametrize("name", ["ci.yml", "release.yml"])

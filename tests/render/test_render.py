@@ -121,6 +121,25 @@ def assert_ruff_clean(project: Path) -> None:
     assert formatting.returncode == 0, formatting.stdout
 
 
+@pytest.fixture(scope="session")
+def mypy_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One mypy cache for the renders of this worker (the stubs are analysed once)."""
+    return tmp_path_factory.mktemp("mypy-cache")
+
+
+def test_mypy_clean(project, mypy_cache):
+    """The project's own mypy config, run with the template's mypy: the
+    project's dependencies are not installed here, so their names are Any
+    (the deep tests run the lint job's mypy in the project's environment)."""
+    result = subprocess.run(
+        [sys.executable, "-m", "mypy", "--ignore-missing-imports", "--cache-dir", str(mypy_cache)],
+        cwd=project,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
 def test_dockerfile_lints_clean(project):
     hadolint = Path(sys.executable).with_name("hadolint")
     result = subprocess.run(
