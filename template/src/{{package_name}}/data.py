@@ -1,5 +1,6 @@
 """Load the configured data source and read or write pipeline tables."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,7 +12,10 @@ from .paths import DATASET_FILE, QUERIES_DIR, RAW_DATA_DIR
 from .schema import Schema
 from .settings import Params
 
-READERS = {".csv": pd.read_csv, ".parquet": pd.read_parquet}
+READERS: dict[str, Callable[[Path], pd.DataFrame]] = {
+    ".csv": pd.read_csv,
+    ".parquet": pd.read_parquet,
+}
 
 
 def read_table(path: Path) -> pd.DataFrame:

@@ -42,6 +42,7 @@ def query_text(query: str | None = None, query_file: str | Path | None = None) -
         if not path.is_file():
             raise ProjectError(f"{path}: query file not found")
         query = path.read_text()
+    assert query is not None  # one of the two, checked above
     if not query.strip():
         where = f"{query_file}: " if query_file else ""
         raise ProjectError(f"{where}the query is empty")
@@ -139,9 +140,10 @@ def _select(engine: sqlalchemy.Engine, query: str, url_env: str) -> pd.DataFrame
 def _driver_error(error: Exception) -> BaseException:
     """The database's own error: pandas wraps SQLAlchemy's, which wraps the
     driver's (SQLAlchemy's message adds the SQL and a link)."""
+    cause: BaseException = error
     if isinstance(error, pd.errors.DatabaseError) and error.__cause__ is not None:
-        error = error.__cause__
-    return getattr(error, "orig", None) or error
+        cause = error.__cause__
+    return getattr(cause, "orig", None) or cause
 
 
 def _one_line(error: BaseException, password: str | None) -> str:
