@@ -60,6 +60,18 @@ def lookup_tables(config: dict) -> dict:
     }
 
 
+def computed_tables(config: dict, context: dict, environment: SandboxedEnvironment) -> dict:
+    """The never-asked entries whose default is a template, rendered for these
+    answers and read as YAML, as copier does (task_spec: tasks/<task>/task.yml)."""
+    computed: dict[str, object] = {}
+    for name, spec in questions(config).items():
+        default = spec.get("default")
+        if spec.get("when") is False and isinstance(default, str):
+            rendered = environment.from_string(default).render(**context, **computed)
+            computed[name] = yaml.safe_load(rendered) if spec.get("type") == "yaml" else rendered
+    return computed
+
+
 def asked(config: dict, answers: dict) -> dict:
     """The answers to the questions copier asks and records, in its order."""
     return {
@@ -124,14 +136,14 @@ def render_project(
     recorded = {"_src_path": source, **asked(config, answers)}
     if version := template_version(repository):
         recorded["_commit"] = version
-    context = {
-        **lookup_tables(config),
-        **answers,
+    # Paths in {% include %} start at the repository, as in copier.
+    environment = jinja_environment(repository)
+    context = {**lookup_tables(config), **answers}
+    context |= {
+        **computed_tables(config, context, environment),
         "_copier_answers": recorded,
         "_copier_conf": {"answers_file": config["_answers_file"], "dst_path": str(destination)},
     }
-    # Paths in {% include %} start at the repository, as in copier.
-    environment = jinja_environment(repository)
     for name in template_files(root):
         source_file, relative = root / name, name
         is_template = relative.name.endswith(suffix)

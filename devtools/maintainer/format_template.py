@@ -15,6 +15,7 @@ import tempfile
 from pathlib import Path
 
 TEMPLATE = Path(__file__).resolve().parents[2] / "template"
+TASKS = TEMPLATE.parent / "tasks"  # the per-task parts of template/ (tasks/README.md)
 PLACEHOLDER = "{{ package_name }}"
 STAND_IN = "package_name_stand_in"
 RUFF = [sys.executable, "-m", "ruff"]
@@ -46,7 +47,7 @@ def format_placeholder_files() -> list[Path]:
 
 
 def main() -> None:
-    plain = [str(path) for path in TEMPLATE.rglob("*.py")]
+    plain = [str(path) for path in [*TEMPLATE.rglob("*.py"), *TASKS.rglob("*.py")]]
     if plain:
         ruff("check", "--fix", "--select", "I", "-q", *RUFF_OPTIONS, *plain)
         ruff("format", "-q", *RUFF_OPTIONS, *plain)

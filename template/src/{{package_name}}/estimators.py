@@ -12,6 +12,7 @@ from sklearn.ensemble import (
 from sklearn.linear_model import LogisticRegression, Ridge
 
 from .errors import ProjectError
+from .tasks import TASKS
 
 ESTIMATORS = {
     ("classification", "random_forest"): RandomForestClassifier,
@@ -26,7 +27,7 @@ ESTIMATORS = {
 def build_estimator(
     task: str, family: str, hyperparameters: dict, seed: int
 ) -> BaseEstimator:
-    kind = "regression" if task == "regression" else "classification"
+    kind = "classification" if TASKS[task].classifies else "regression"
     estimator_class = ESTIMATORS[(kind, family)]
     accepted = inspect.signature(estimator_class).parameters
     unknown = sorted(set(hyperparameters) - set(accepted))

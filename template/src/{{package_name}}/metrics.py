@@ -8,6 +8,7 @@ from sklearn import metrics as skm
 
 from .errors import ProjectError
 from .schema import Schema
+from .tasks import TASKS
 
 
 @dataclass(frozen=True)
@@ -16,42 +17,34 @@ class Metric:
     greater_is_better: bool
 
 
-TASK_METRICS = {
-    "binary_classification": [
-        Metric("roc_auc", True),
-        Metric("f1", True),
-        Metric("accuracy", True),
-        Metric("precision", True),
-        Metric("recall", True),
-        Metric("log_loss", False),
-    ],
-    "multiclass_classification": [
-        Metric("f1_macro", True),
-        Metric("accuracy", True),
-        Metric("roc_auc_ovr", True),
-        Metric("log_loss", False),
-    ],
-    "regression": [
-        Metric("rmse", False),
-        Metric("mae", False),
-        Metric("r2", True),
-    ],
+# Which direction is better, for every metric of tasks.TASKS.
+GREATER_IS_BETTER = {
+    "roc_auc": True,
+    "roc_auc_ovr": True,
+    "f1": True,
+    "f1_macro": True,
+    "accuracy": True,
+    "precision": True,
+    "recall": True,
+    "log_loss": False,
+    "rmse": False,
+    "mae": False,
+    "r2": True,
 }
 
 
 def metric_for(task: str, name: str) -> Metric:
-    for metric in TASK_METRICS[task]:
-        if metric.name == name:
-            return metric
-    known = [m.name for m in TASK_METRICS[task]]
-    raise ProjectError(f"unknown metric {name!r} for {task}; choose one of {known}")
+    known = list(TASKS[task].metrics)
+    if name not in known:
+        raise ProjectError(f"unknown metric {name!r} for {task}; choose one of {known}")
+    return Metric(name, GREATER_IS_BETTER[name])
 
 
 def compute(
     schema: Schema, y_true, y_pred, y_proba=None, classes=None
 ) -> dict[str, float]:
     """All metrics of the task; y_proba columns follow the order of `classes`."""
-    if schema.task == "regression":
+    if not schema.is_classification:
         return {
             "rmse": float(np.sqrt(skm.mean_squared_error(y_true, y_pred))),
             "mae": float(skm.mean_absolute_error(y_true, y_pred)),
@@ -62,7 +55,7 @@ def compute(
         "accuracy": float(skm.accuracy_score(y_true, y_pred)),
         "log_loss": float(skm.log_loss(y_true, y_proba, labels=classes)),
     }
-    if schema.task == "binary_classification":
+    if TASKS[schema.task].binary:
         positive = schema.positive_class
         scores = y_proba[:, classes.index(positive)]
         results |= {
@@ -95,7 +88,7 @@ def plot_tables(
     schema: Schema, y_true, y_pred, y_proba=None, classes=None
 ) -> dict[str, pd.DataFrame]:
     """Tables that `dvc plots show` renders, keyed by file name."""
-    if schema.task == "regression":
+    if not schema.is_classification:
         predictions = pd.DataFrame({"actual": y_true, "predicted": y_pred})
         predictions["residual"] = predictions["actual"] - predictions["predicted"]
         return {"predictions.csv": predictions.round(4)}
@@ -107,7 +100,7 @@ def plot_tables(
             }
         )
     }
-    if schema.task == "binary_classification":
+    if TASKS[schema.task].binary:
         positive = schema.positive_class
         scores = y_proba[:, list(classes).index(positive)]
         fpr, tpr, _ = skm.roc_curve(np.asarray(y_true) == positive, scores)

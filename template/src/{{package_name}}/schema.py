@@ -8,8 +8,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from .errors import ProjectError
 from .paths import SCHEMA_FILE
 from .settings import describe_validation_error, read_yaml
+from .tasks import TASKS, Task
 
-Task = Literal["binary_classification", "multiclass_classification", "regression"]
 FeatureType = Literal["numeric", "categorical", "boolean"]
 
 
@@ -68,7 +68,7 @@ class Schema(_Strict):
         if self.is_classification:
             if not classes or len(classes) < 2:
                 raise ValueError("a classification target needs at least two classes")
-            if self.task == "binary_classification" and len(classes) != 2:
+            if TASKS[self.task].binary and len(classes) != 2:
                 raise ValueError("a binary target needs exactly two classes")
             positive = self.target.positive_class
             if positive is not None and positive not in classes:
@@ -79,7 +79,7 @@ class Schema(_Strict):
 
     @property
     def is_classification(self) -> bool:
-        return self.task != "regression"
+        return TASKS[self.task].classifies
 
     @property
     def feature_names(self) -> list[str]:
@@ -91,7 +91,7 @@ class Schema(_Strict):
     @property
     def positive_class(self) -> int | str | None:
         """The class the binary metrics score (the last class by default)."""
-        if self.task != "binary_classification":
+        if not TASKS[self.task].binary:
             return None
         if self.target.positive_class is not None:
             return self.target.positive_class

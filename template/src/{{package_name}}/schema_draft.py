@@ -28,13 +28,14 @@ import textwrap
 import warnings
 from dataclasses import dataclass, field
 from difflib import get_close_matches
-from typing import Any, get_args
+from typing import Any
 
 import pandas as pd
 import yaml
 
 from .errors import ProjectError
-from .schema import FeatureType, Task
+from .schema import FeatureType
+from .tasks import TASKS, Task
 
 MAX_CATEGORIES = 50
 MAX_CLASSES = 20  # a target with at most this many whole numbers is a label
@@ -46,7 +47,6 @@ NUMBER_KINDS = {"integer", "floating", "mixed-integer-float", "decimal"}
 ID_WORDS = {"id", "uuid", "guid", "key", "index", "number", "no", "nr"}
 SHORT_VALUE = 20  # longer classes and categories are listed one a line
 FLAG_PAIRS = [{"yes", "no"}, {"y", "n"}, {"true", "false"}, {"t", "f"}]
-TASKS = get_args(Task)
 
 
 @dataclass(frozen=True)
@@ -194,7 +194,7 @@ def _draft_target(values: pd.Series, task: str | None) -> tuple[DraftTarget, Tas
             f"{missing} rows have no {name}: validation fails on them.",
             "To drop them, set in params.yaml: data.drop_missing_target: true",
         ]
-    if task == "regression":
+    if not TASKS[task].classifies:
         if numbers is None:
             raise ProjectError(
                 f"the target {name!r} is text: regression needs numbers "
@@ -204,14 +204,14 @@ def _draft_target(values: pd.Series, task: str | None) -> tuple[DraftTarget, Tas
         notes.append(f"observed range: {low} to {high} (add min/max to enforce one)")
         return DraftTarget(name, missing=missing, notes=notes), task
     classes = _classes(name, present, numbers, whole)
-    if task == "binary_classification" and len(classes) != 2:
+    if TASKS[task].binary and len(classes) != 2:
         raise ProjectError(
             f"binary_classification needs exactly two classes; the target {name!r} "
             f"has {len(classes)} (use --task multiclass_classification)"
         )
     if len(classes) > MAX_CLASSES:
         notes.append(f"{len(classes)} classes: check this is the column to predict")
-    positive = classes[-1] if task == "binary_classification" else None
+    positive = classes[-1] if TASKS[task].binary else None
     return DraftTarget(name, classes, positive, missing, notes), task
 
 
