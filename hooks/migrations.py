@@ -7,10 +7,13 @@ project's state says it is due. Each one is safe to run twice: it looks at
 the state it would produce before it changes anything, and says what it did
 on standard output.
 
-    python hooks/migrations.py moved OLD NEW --template SRC --from-version REF
+    python hooks/migrations.py moved OLD NEW [OLD NEW ...] --template SRC --from-version REF
 """
 
 import argparse
+import atexit
+import functools
+import shutil
 import subprocess
 import tempfile
 from pathlib import Path
@@ -33,14 +36,22 @@ def committed(path: str) -> bytes | None:
     return result.stdout if result.returncode == 0 else None
 
 
-def rendered(path: str, template: str, version: str, answers_file: str) -> bytes | None:
-    """The file as template `version` rendered it for this project's answers."""
+@functools.cache
+def previous_render(template: str, version: str, answers_file: str) -> Path:
+    """This project as template `version` rendered it for its answers, once
+    for all the moves of one command (a render takes seconds)."""
     answers = yaml.safe_load(committed(answers_file) or b"{}") or {}
     data = {key: value for key, value in answers.items() if not key.startswith("_")}
-    with tempfile.TemporaryDirectory() as scratch:
-        copier.run_copy(template, scratch, data=data, vcs_ref=version, defaults=True, quiet=True)
-        file = Path(scratch, path)
-        return file.read_bytes() if file.is_file() else None
+    scratch = tempfile.mkdtemp(prefix="copier-previous-")
+    atexit.register(shutil.rmtree, scratch, ignore_errors=True)
+    copier.run_copy(template, scratch, data=data, vcs_ref=version, defaults=True, quiet=True)
+    return Path(scratch)
+
+
+def rendered(path: str, template: str, version: str, answers_file: str) -> bytes | None:
+    """The file as template `version` rendered it for this project's answers."""
+    file = previous_render(template, version, answers_file) / path
+    return file.read_bytes() if file.is_file() else None
 
 
 def three_way_merge(owner: bytes, base: bytes, template: bytes) -> tuple[bytes, bool]:
@@ -71,7 +82,23 @@ def mark_unmerged(path: str, owner: bytes, base: bytes, template: bytes) -> None
     git("update-index", "--index-info", stdin="\n".join(entries).encode())
 
 
-def moved(old: str, new: str, template: str, from_version: str, answers_file: str) -> None:
+def remove_empty_parents(path: Path) -> None:
+    """Remove the directories copier made only for `path` (now empty), up to
+    the project's root: a deleted k8s/ must not come back as an empty deploy/k8s/."""
+    for parent in path.parents[:-1]:
+        if any(parent.iterdir()):
+            break
+        parent.rmdir()
+
+
+def moved(
+    old: str,
+    new: str,
+    template: str,
+    from_version: str,
+    answers_file: str,
+    merged_with: tuple[str, ...] = (),
+) -> None:
     """The template moved `old` to `new`: bring the owner's edits of `old` along.
 
     copier has already written `new` from the new version and removed `old`
@@ -83,6 +110,10 @@ def moved(old: str, new: str, template: str, from_version: str, answers_file: st
     It runs on every update (copier.yml registers it without `version:`), so
     it first checks that the move is due: `new` was written by this update,
     not committed before it. Later updates find `new` committed and stop there.
+
+    `merged_with` are the other old files the template merged into `new`:
+    each one's edits are merged in turn, and `new` is left out only when the
+    owner had deleted all of them.
     """
     target = Path(new)
     owner = committed(old)
@@ -95,9 +126,12 @@ def moved(old: str, new: str, template: str, from_version: str, answers_file: st
             print(f"{new}: not written by this update; nothing to move.")
     elif (base := rendered(old, template, from_version, answers_file)) is None:
         print(f"{old}: not part of this project in {from_version}; nothing to move.")
+    elif owner is None and (kept := [path for path in merged_with if committed(path)]):
+        print(f"{old} was deleted in this project: {new} is kept for {', '.join(kept)}.")
     elif owner is None:
         # Deleted by the owner: copier would bring it back under its new name.
         target.unlink()
+        remove_empty_parents(target)
         print(f"{old} was deleted in this project: {new} is not added.")
     elif f"\n<<<<<<< {OWNER_LABEL}\n".encode() in b"\n" + target.read_bytes():
         print(f"{new}: already merged (it has conflict markers to resolve).")
@@ -121,21 +155,26 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=summary(__doc__))
     commands = parser.add_subparsers(dest="command", required=True)
     move = commands.add_parser("moved", help=summary(moved.__doc__))
-    move.add_argument("old")
-    move.add_argument("new")
+    move.add_argument("paths", nargs="+", metavar="OLD NEW", help="pairs of old and new path")
     move.add_argument("--template", required=True, help="the template (copier's src_path)")
     move.add_argument(
         "--from-version", required=True, help="the template commit updated from (_version_from)"
     )
     move.add_argument("--answers-file", default=".copier-answers.yml")
     arguments = parser.parse_args(argv)
-    moved(
-        arguments.old,
-        arguments.new,
-        arguments.template,
-        arguments.from_version,
-        arguments.answers_file,
-    )
+    if len(arguments.paths) % 2:
+        parser.error(f"moved takes pairs of OLD NEW paths; {arguments.paths[-1]} has no pair")
+    pairs = list(zip(arguments.paths[::2], arguments.paths[1::2], strict=True))
+    for old, new in pairs:
+        others = tuple(other for other, into in pairs if into == new and other != old)
+        moved(
+            old,
+            new,
+            arguments.template,
+            arguments.from_version,
+            arguments.answers_file,
+            merged_with=others,
+        )
 
 
 if __name__ == "__main__":

@@ -333,7 +333,7 @@ def test_monitor_sees_simulated_drift_and_only_that(deep, drift_run):
 
     # The Grafana dashboard asks only for metrics the service or the monitor exports.
     exported = drift_run.service_metrics + textfile
-    for name in dashboard_metric_names(deep.path / "observability/grafana-dashboard.json"):
+    for name in dashboard_metric_names(deep.path / "deploy/observability/grafana-dashboard.json"):
         base = re.sub(r"_(total|bucket)$", "", name)
         assert re.search(rf"^(# TYPE )?({name}|{base})\b", exported, re.M), name
 

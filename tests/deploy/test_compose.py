@@ -109,7 +109,8 @@ def test_services_reach_each_other_where_they_listen(project):
     assert f"for bucket in {bucket} " in stack["create-buckets"]["command"][0]
     assert container_ports(stack["s3"]) == {s3_port}
 
-    prometheus = yaml.safe_load((project / "deploy" / "compose" / "prometheus.yml").read_text())
+    observability = project / "deploy" / "observability"
+    prometheus = yaml.safe_load((observability / "prometheus.yml").read_text())
     targets = [t for job in prometheus["scrape_configs"] for c in job["static_configs"]
                for t in c["targets"]]  # fmt: skip
     assert targets == [f"service:{service_port}", "pushgateway:9091"]
@@ -120,10 +121,11 @@ def test_services_reach_each_other_where_they_listen(project):
 
 
 def test_grafana_provisions_the_dashboard_where_it_is_mounted(project):
-    provider = yaml.safe_load((project / "observability" / "grafana-provisioning.yml").read_text())
+    provisioning = project / "deploy" / "observability" / "grafana-provisioning.yml"
+    provider = yaml.safe_load(provisioning.read_text())
     [dashboards] = provider["providers"]
     mounts = dict(m.split(":")[:2] for m in services(project)["grafana"]["volumes"])
-    dashboard_target = mounts["./observability/grafana-dashboard.json"]
+    dashboard_target = mounts["./deploy/observability/grafana-dashboard.json"]
     assert Path(dashboard_target).parent == Path(dashboards["options"]["path"])
 
 

@@ -2,7 +2,7 @@
 that validate against Kubernetes' own schemas, the deployment runs the image
 as the Dockerfile builds it (its user, its port, the service's health and
 readiness endpoints, a read-only root with the log directory writable), and
-scripts/deploy.sh applies the overlay with the image CD built."""
+deploy/scripts/deploy.sh applies the overlay with the image CD built."""
 
 import shutil
 import subprocess
@@ -37,7 +37,7 @@ def by_kind(resources: Iterable[dict]) -> dict[str, dict]:
 
 @pytest.mark.parametrize("target", TARGETS)
 def test_each_overlay_builds_into_valid_resources(project, target):
-    resources = build(project / "k8s" / "overlays" / target)
+    resources = build(project / "deploy" / "k8s" / "overlays" / target)
     assert sorted(resource["kind"] for resource in resources) == KINDS
     for resource in resources:
         assert resource["metadata"]["namespace"] == target
@@ -50,11 +50,11 @@ def dockerfile_value(project: Path, instruction: str) -> str:
 
 
 def test_the_deployment_runs_the_image_as_it_is_built(project):
-    resources = by_kind(build(project / "k8s" / "base"))
+    resources = by_kind(build(project / "deploy" / "k8s" / "base"))
     deployment = resources["Deployment"]
     pod = deployment["spec"]["template"]
     (container,) = pod["spec"]["containers"]
-    assert container["name"] == "model-service"  # what scripts/deploy.sh names
+    assert container["name"] == "model-service"  # what deploy/scripts/deploy.sh names
     assert container["image"] == "model-service-image"  # what it replaces
     port = container["ports"][0]
     assert port == {"name": "http", "containerPort": int(dockerfile_value(project, "EXPOSE"))}
@@ -86,7 +86,7 @@ def test_the_deployment_runs_the_image_as_it_is_built(project):
 
 
 def test_the_configmap_sets_settings_the_service_reads(project):
-    config = by_kind(build(project / "k8s" / "base"))["ConfigMap"]["data"]
+    config = by_kind(build(project / "deploy" / "k8s" / "base"))["ConfigMap"]["data"]
     package = project_answers(project)["package_name"]
     settings = (project / "src" / package / "serve" / "settings.py").read_text()
     assert config and all(f'"{name}"' in settings for name in config)
@@ -119,7 +119,7 @@ def deploy(project: Path, tmp_path: Path, target: str) -> subprocess.CompletedPr
         "KUBECTL_LOG": str(tmp_path / "kubectl.log"),
         "KUBECTL_APPLIED": str(tmp_path / "applied.yaml"),
     }
-    command = ["bash", "scripts/deploy.sh", target]
+    command = ["bash", "deploy/scripts/deploy.sh", target]
     return subprocess.run(command, cwd=project, env=env, capture_output=True, text=True)
 
 
@@ -137,7 +137,7 @@ def test_the_deploy_script_applies_the_overlay_with_the_built_image(rendered, tm
 
 def test_the_deploy_script_refuses_manifests_without_the_image_placeholder(rendered, tmp_path):
     project = Path(shutil.copytree(rendered(), tmp_path / "project"))
-    deployment = project / "k8s" / "base" / "deployment.yaml"
+    deployment = project / "deploy" / "k8s" / "base" / "deployment.yaml"
     text = deployment.read_text()
     deployment.write_text(text.replace("image: model-service-image", "image: nginx:1.27"))
     result = deploy(project, tmp_path, "staging")
@@ -148,8 +148,8 @@ def test_the_deploy_script_refuses_manifests_without_the_image_placeholder(rende
 
 def test_the_deploy_script_without_manifests_says_nothing_was_deployed(rendered, tmp_path):
     project = Path(shutil.copytree(rendered(), tmp_path / "project"))
-    shutil.rmtree(project / "k8s")
+    shutil.rmtree(project / "deploy" / "k8s")
     result = deploy(project, tmp_path, "staging")
     assert result.returncode == 0, result.stderr
-    assert "::warning::No k8s/ manifests" in result.stdout and IMAGE in result.stdout
+    assert "::warning::No deploy/k8s/ manifests" in result.stdout and IMAGE in result.stdout
     assert not (tmp_path / "kubectl.log").exists()

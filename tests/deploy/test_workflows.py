@@ -127,7 +127,7 @@ def test_fetch_prediction_logs_reports_whether_it_found_any(rendered, tmp_path):
 
     def fetch() -> subprocess.CompletedProcess:
         return subprocess.run(
-            ["bash", "scripts/fetch-prediction-logs.sh", str(logs)],
+            ["bash", "deploy/scripts/fetch-prediction-logs.sh", str(logs)],
             cwd=project,
             env=project_env() | {"GITHUB_OUTPUT": str(outputs)},
             capture_output=True,

@@ -24,17 +24,17 @@ from tests.render.test_cookiecutter import cookiecutter
 
 COPIER = str(Path(sys.executable).with_name("copier"))
 SYNC_WORKFLOW = ".github/workflows/template-sync.yml"
-OLD_SCRIPT, NEW_SCRIPT = "scripts/fetch-prediction-logs.sh", "scripts/fetch-logs.sh"
-DASHBOARD = "observability/grafana-dashboard.json"
+OLD_SCRIPT, NEW_SCRIPT = "deploy/scripts/fetch-prediction-logs.sh", "deploy/scripts/fetch-logs.sh"
+DASHBOARD = "deploy/observability/grafana-dashboard.json"
 OWNER_COPY_LINE = 'cp /mnt/logs/*.jsonl "$destination"'  # the owner's edit of OLD_SCRIPT
 NOTHING_TO_MOVE = f"{NEW_SCRIPT}: already in this project's last commit; nothing to move."
 CONFLICT_START, CONFLICT_END = "<<<<<<< before updating", ">>>>>>> after updating"
 
 # The migration v2 ships for its rename, in the form docs/maintainers.md gives:
 # no `version:`, so it runs on every update and looks for itself whether the
-# move is due (tags, which `version:` is compared with, may not exist).
+# move is due (tags, which `version:` is compared with, may not exist). It
+# joins the template's own `_migrations`.
 MIGRATION = f"""
-_migrations:
   - command:
       - "{{{{ _copier_python }}}}"
       - "{{{{ _copier_conf.src_path }}}}/hooks/migrations.py"
@@ -71,7 +71,10 @@ def edit(path: Path, old: str, new: str) -> None:
 def make_release_2(repo: Path, tag: str | None = "v2.0.0") -> None:
     """Template changes of every kind an update has to carry, tagged `tag`."""
     template = repo / "template"
-    (repo / "copier.yml").write_text((repo / "copier.yml").read_text() + NEW_QUESTION + MIGRATION)
+    config = (
+        (repo / "copier.yml").read_text().replace("\n_migrations:", "\n_migrations:" + MIGRATION)
+    )
+    (repo / "copier.yml").write_text(config + NEW_QUESTION)
     (template / ".github" / "CODEOWNERS.jinja").write_text("* {{ code_owners }}\n")
     (template / "CONTRIBUTING.md").write_text("# Contributing\n\nOpen a pull request.\n")
     edit(template / "README.md.jinja", "Everything runs offline", "Everything runs on a laptop")

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Copy the service's prediction logs into a directory for the monitoring
 # job; called by .github/workflows/monitor.yml.
-# Usage: scripts/fetch-prediction-logs.sh <directory>
+# Usage: deploy/scripts/fetch-prediction-logs.sh <directory>
 #
 # CONFIGURE ME: the service writes JSON Lines files (see README, "Prediction
 # log") to SERVE_PREDICTION_LOG_DIR on its own disk. Ship them somewhere CI
@@ -19,6 +19,6 @@ if compgen -G "$destination/predictions-*.jsonl" >/dev/null; then
   found=true
 else
   found=false
-  echo "::warning::No prediction logs in $destination: configure scripts/fetch-prediction-logs.sh."
+  echo "::warning::No prediction logs in $destination: configure deploy/scripts/fetch-prediction-logs.sh."
 fi
 echo "found=$found" >>"${GITHUB_OUTPUT:-/dev/null}"

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Deploy a serving image to one environment; called by .github/workflows/cd.yml.
-# Usage: scripts/deploy.sh <staging|production>   (env: IMAGE, KUBECONFIG_DATA)
+# Usage: deploy/scripts/deploy.sh <staging|production>   (env: IMAGE, KUBECONFIG_DATA)
 #
-# Applies k8s/overlays/<target> (namespace <target>, which must exist) with
+# Applies deploy/k8s/overlays/<target> (namespace <target>, which must exist) with
 # the image CD built in place of `model-service-image`, then waits for the
-# rollout. Without k8s/ it deploys nothing and says so. To deploy another
+# rollout. Without deploy/k8s/ it deploys nothing and says so. To deploy another
 # way (a PaaS CLI, Helm, Argo CD, ...), replace the body.
 set -euo pipefail
 target="${1:?usage: $0 <staging|production>}"
@@ -14,8 +14,8 @@ case "$target" in
 esac
 
 : "${IMAGE:?set IMAGE to the image to deploy}"
-if [ ! -d k8s ]; then
-  echo "::warning::No k8s/ manifests: ${IMAGE} was built but not deployed to ${target}."
+if [ ! -d deploy/k8s ]; then
+  echo "::warning::No deploy/k8s/ manifests: ${IMAGE} was built but not deployed to ${target}."
   exit 0
 fi
 
@@ -28,10 +28,10 @@ if ! kubectl get namespace "$target" >/dev/null; then
   echo "::error::Namespace ${target} does not exist: kubectl create namespace ${target}"
   exit 1
 fi
-kubectl kustomize "k8s/overlays/${target}" >"$manifests"
+kubectl kustomize "deploy/k8s/overlays/${target}" >"$manifests"
 # The image goes where the manifests say `model-service-image`, and only there.
 if ! grep -q "image: model-service-image$" "$manifests"; then
-  echo "::error::k8s/overlays/${target} has no 'image: model-service-image' to replace with ${IMAGE}."
+  echo "::error::deploy/k8s/overlays/${target} has no 'image: model-service-image' to replace with ${IMAGE}."
   exit 1
 fi
 sed -i "s|image: model-service-image$|image: ${IMAGE}|" "$manifests"
