@@ -6,7 +6,7 @@ from pathlib import Path
 
 from .errors import ProjectError
 from .paths import PARAMS_FILE, SCHEMA_FILE
-from .schema import Schema, load_schema
+from .schema import FeatureType, Schema, load_schema
 from .settings import PREDICTION, Params, load_params
 
 
@@ -31,10 +31,11 @@ def feature_name_problems(params: Params, schema: Schema) -> list[str]:
         if name not in features and name != PREDICTION
     ]
     simulate = params.monitoring.simulate
-    for field, kind in (
+    simulated_kinds: tuple[tuple[str, FeatureType], ...] = (
         ("numeric_feature", "numeric"),
         ("categorical_feature", "categorical"),
-    ):
+    )
+    for field, kind in simulated_kinds:
         name = getattr(simulate, field)
         feature = features.get(name) if name is not None else None
         if name is not None and (feature is None or feature.type != kind):
@@ -44,8 +45,8 @@ def feature_name_problems(params: Params, schema: Schema) -> list[str]:
                 f"(the schema's {kind} features: {choices})"
             )
     shifted = features.get(simulate.categorical_feature or "")
-    categories = (shifted.categories or []) if shifted else []
-    if categories and simulate.category not in categories:
+    categories = shifted.categories if shifted else None
+    if shifted and categories and simulate.category not in categories:
         problems.append(
             f"monitoring.simulate.category: {simulate.category!r} is not one of "
             f"{shifted.name}'s categories {categories}"

@@ -51,7 +51,9 @@ def load_source(params: Params) -> pd.DataFrame:
         from . import sql  # SQLAlchemy loads only for this source
 
         return sql.read_query(source_query(params), params.data.url_env)
-    return read_table(Path(params.data.path))
+    path = params.data.path
+    assert path is not None  # DataParams requires it for the file source
+    return read_table(Path(path))
 
 
 def source_query(params: Params) -> str:
@@ -104,7 +106,8 @@ def with_integer_classes(frame: pd.DataFrame, schema: Schema) -> pd.DataFrame:
     read as floats (and True/False as booleans), and a model trained on
     0.0/1.0 would answer "1.0"."""
     target = schema.target
-    integer_classes = all(isinstance(c, int) for c in target.classes or [None])
+    classes = target.classes or []
+    integer_classes = bool(classes) and all(isinstance(c, int) for c in classes)
     column = frame.get(target.name)
     if column is None or not integer_classes or column.dtype.kind not in "fb":
         return frame

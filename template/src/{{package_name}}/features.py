@@ -16,7 +16,7 @@ def _one_hot_encoder(schema: Schema) -> OneHotEncoder:
     # Columns come from the schema, not from the categories the training sample
     # happens to contain; unknown values become all-zero rows, not errors.
     categories = [
-        [*feature.categories, MISSING_CATEGORY]
+        [*(feature.categories or []), MISSING_CATEGORY]  # categorical: always set
         for feature in schema.features
         if feature.type == "categorical"
     ]

@@ -107,35 +107,40 @@ def _describe(check: str, failure: object) -> str:
     return check
 
 
-def _is_follow_up(column: str, check: str, group: pd.DataFrame, unparseable) -> bool:
+def _is_follow_up(
+    column: str, check: str, group: pd.DataFrame, unparseable: set[str]
+) -> bool:
     """A dtype or range failure that only repeats a column's "not a number"."""
     if column not in unparseable or check.startswith("coerce_dtype"):
         return False
-    return check.startswith("dtype(") or group["index"].isna().all()
+    return check.startswith("dtype(") or bool(group["index"].isna().all())
 
 
 def _problems(failures: pd.DataFrame) -> list[Problem]:
     failures = failures.assign(
         column=failures["column"].fillna(failures["failure_case"])
     )
-    groups = failures.groupby(["column", "check"], sort=False)
+    groups = [
+        (str(column), str(check), group)
+        for (column, check), group in failures.groupby(["column", "check"], sort=False)
+    ]
     unparseable = {
-        column for column, check in groups.groups if check.startswith("coerce_dtype")
+        column for column, check, _ in groups if check.startswith("coerce_dtype")
     }
     problems = []
-    for (column, check), group in groups:
+    for column, check, group in groups:
         if _is_follow_up(column, check, group, unparseable):
             continue
         if check == "column_in_dataframe":
-            problems.append(Problem(str(column), "column is missing", 0))
+            problems.append(Problem(column, "column is missing", 0))
             continue
         examples = [
             {"row": int(row), "value": value}
             for row, value in zip(group["index"], group["failure_case"], strict=True)
             if not pd.isna(row)
         ][:EXAMPLES_PER_PROBLEM]
-        problem = _describe(str(check), group["failure_case"].iloc[0])
-        problems.append(Problem(str(column), problem, len(group), examples))
+        problem = _describe(check, group["failure_case"].iloc[0])
+        problems.append(Problem(column, problem, len(group), examples))
     return problems
 
 

@@ -57,7 +57,9 @@ class ColumnDrift:
     def severe(self) -> bool:
         """Drifted, and by so much that the data set drifts with it."""
         severe_psi = self.thresholds.severe_psi
-        return self.drifted and severe_psi is not None and self.psi >= severe_psi
+        if not self.drifted or severe_psi is None or self.psi is None:
+            return False
+        return self.psi >= severe_psi
 
 
 def numeric_drift(
@@ -211,10 +213,13 @@ def dataset_drift(
     tested = [c for c in columns if c.p_value is not None]
     drifted = [c for c in tested if c.drifted]
     severe = [c for c in drifted if c.severe]
-    candidates = [c for c in drifted if c.thresholds.severe_psi is not None]
-    nearest = max(
-        candidates, key=lambda c: c.psi - c.thresholds.severe_psi, default=None
-    )
+    # How far each drifted column's PSI is from its own severe threshold.
+    margins = [
+        (c.psi - c.thresholds.severe_psi, c)
+        for c in drifted
+        if c.psi is not None and c.thresholds.severe_psi is not None
+    ]
+    nearest = max(margins, key=lambda margin: margin[0])[1] if margins else None
     return DatasetDrift(
         tested=len(tested),
         drifted=[c.name for c in drifted],

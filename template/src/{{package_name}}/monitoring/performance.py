@@ -91,7 +91,7 @@ def labelled_performance(
     y_proba, classes = None, None
     if schema.is_classification:
         # Sorted, as scikit-learn orders classes (its metrics expect that order).
-        classes = sorted(schema.target.classes)
+        classes = sorted(schema.target.classes or [])  # set for classification
         try:
             y_proba = np.array(
                 [[p[str(label)] for label in classes] for p in joined["probabilities"]]

@@ -12,6 +12,7 @@ from matplotlib.figure import Figure  # no pyplot: no display, no global state
 from ..schema import Schema
 from .drift import category_counts
 from .job import MonitorResult
+from .performance import Performance
 from .values import column
 
 STYLE = """
@@ -60,7 +61,10 @@ def render_html(
         parts += ["<h2>Prediction drift</h2>", _drift_table(result.predictions)]
     parts += ["<h2>Data quality</h2>", _quality_table(result)]
     if result.performance:
-        parts += ["<h2>Performance on delayed labels</h2>", _performance_table(result)]
+        parts += [
+            "<h2>Performance on delayed labels</h2>",
+            _performance_table(result.performance),
+        ]
     parts.append("<h2>Reference vs current</h2><div class='charts'>")
     for feature in schema.features:
         chart = _distribution_chart(feature, reference, current)
@@ -127,8 +131,7 @@ def _quality_table(result: MonitorResult) -> str:
     return f"<table>{head}{''.join(rows)}</table>{note}"
 
 
-def _performance_table(result: MonitorResult) -> str:
-    perf = result.performance
+def _performance_table(perf: Performance) -> str:
     rows = [
         f"<tr><td>{html.escape(name)}</td><td>{_number(value)}</td>"
         f"<td>{_number(perf.training.get(name))}</td></tr>"
@@ -164,7 +167,8 @@ def _distribution_chart(feature, reference: pd.DataFrame, current: pd.DataFrame)
     axes = figure.subplots()
     if feature.type == "numeric" and len(ref) and len(cur):
         both = np.concatenate([ref.to_numpy(float), cur.to_numpy(float)])
-        bins = np.histogram_bin_edges(both, bins=30)
+        # A list: matplotlib's stubs take no array for the bin edges.
+        bins = np.histogram_bin_edges(both, bins=30).tolist()
         for values, color, label in (
             (ref, REFERENCE_COLOR, "reference"),
             (cur, CURRENT_COLOR, "current"),

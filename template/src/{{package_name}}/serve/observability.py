@@ -121,8 +121,10 @@ class ServiceMetrics:
                 self._predicted(label).inc(count)
             return
         self._predicted("value").inc(len(labels))
+        histogram = self.prediction_values
+        assert histogram is not None  # tracked once a regression model loads
         for value in labels:
-            self.prediction_values.observe(value)
+            histogram.observe(value)
 
 
 async def _send_json(send, status: int, body: dict, request_id: str) -> None:

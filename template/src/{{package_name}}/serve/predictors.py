@@ -147,7 +147,9 @@ def _grouped_inputs(onnx_model, groups: list[InputGroup]):
             for name in group.features
         ]
         # From opset 18 Split needs its number of outputs spelled out.
-        count = {"num_outputs": width} if opsets[0].version >= 18 else {}
+        count: dict[str, Any] = (
+            {"num_outputs": width} if opsets[0].version >= 18 else {}
+        )
         nodes.append(
             helper.make_node("Split", [group.name], group.features, axis=1, **count)
         )
@@ -195,7 +197,7 @@ def to_onnx(model, schema: Schema):
 def parity_gap(fast: Predictor, reference: Predictor, records: list[dict]) -> float:
     """Largest difference between two predictors on the same records."""
     a, b = fast.predict(records), reference.predict(records)
-    if a.probabilities is None:
+    if a.probabilities is None or b.probabilities is None:  # regression
         scale = max(1.0, float(np.max(np.abs(b.labels))))
         return float(np.max(np.abs(np.subtract(a.labels, b.labels)))) / scale
     keys = list(b.probabilities[0])

@@ -8,11 +8,15 @@ dicts, with no model objects to build and dump again on the hot path.
 
 from typing import Annotated, Any, Literal, NotRequired, TypedDict, Union
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, create_model
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, create_model, with_config
 
 from ..schema import Feature, Schema
 
 FORBID_EXTRA = ConfigDict(extra="forbid")
+
+# The request and prediction types are built at run time from schema.yaml, so
+# mypy, which checks only types written out in the source, knows them as Any.
+RuntimeType = Any
 
 
 def _annotation(feature: Feature) -> Any:
@@ -30,18 +34,19 @@ def _annotation(feature: Feature) -> Any:
         return Annotated[float, limits]
     if feature.type == "categorical":
         return Annotated[
-            Literal[tuple(feature.categories)], Field(description=description)
+            # A categorical feature always has categories (schema.py checks).
+            Literal[tuple(feature.categories or [])],
+            Field(description=description),
         ]
     return Annotated[StrictBool, Field(description=description)]
 
 
-def _typed_dict(name: str, fields: dict[str, Any]) -> type:
-    typed = TypedDict(name, fields)
-    typed.__pydantic_config__ = FORBID_EXTRA
-    return typed
+def _typed_dict(name: str, fields: dict[str, Any]) -> RuntimeType:
+    typed = TypedDict(name, fields)  # type: ignore[misc]  # built at run time
+    return with_config(FORBID_EXTRA)(typed)
 
 
-def record_type(schema: Schema) -> type:
+def record_type(schema: Schema) -> RuntimeType:
     """One input row: required unless the schema says the feature is nullable
     (then it may be null or left out)."""
     fields = {}
@@ -53,12 +58,12 @@ def record_type(schema: Schema) -> type:
     return _typed_dict("Record", fields)
 
 
-def batch_type(record: type, max_batch_size: int) -> type:
+def batch_type(record: RuntimeType, max_batch_size: int) -> RuntimeType:
     rows = Annotated[list[record], Field(min_length=1, max_length=max_batch_size)]
     return _typed_dict("BatchRequest", {"records": rows})
 
 
-def invocations_type(record: type, max_batch_size: int) -> Any:
+def invocations_type(record: RuntimeType, max_batch_size: int) -> RuntimeType:
     """The JSON formats of MLflow's scoring server (`mlflow models serve`):
     exactly one of dataframe_split, dataframe_records, instances or inputs."""
     batch = Field(min_length=1, max_length=max_batch_size)
@@ -105,7 +110,8 @@ def invocation_rows(body: dict) -> tuple[list[dict], bool]:
 
 
 def prediction_model(schema: Schema) -> type[BaseModel]:
-    label = Literal[tuple(schema.target.classes)] if schema.is_classification else float
+    classes = schema.target.classes or []  # set for classification (schema.py)
+    label = Literal[tuple(classes)] if schema.is_classification else float
     fields: dict[str, Any] = {"prediction": (label, ...)}
     if schema.is_classification:
         fields["probabilities"] = (dict[str, float], ...)
@@ -118,7 +124,7 @@ def single_response_model(prediction: type[BaseModel]) -> type[BaseModel]:
     )
 
 
-def batch_response_model(prediction: type[BaseModel]) -> type[BaseModel]:
+def batch_response_model(prediction: RuntimeType) -> type[BaseModel]:
     return create_model(
         "BatchPrediction", model_version=(str, ...), predictions=(list[prediction], ...)
     )
