@@ -26,9 +26,10 @@ validation.validate_frame (rows without a target apart: they are counted).
 import re
 import textwrap
 import warnings
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from difflib import get_close_matches
-from typing import Any
+from typing import Any, cast
 
 import pandas as pd
 import yaml
@@ -60,7 +61,7 @@ class DraftFeature:
     note: str = ""  # written as a comment for the owner
 
     def as_dict(self) -> dict[str, Any]:
-        entry = {"name": self.name, "type": self.type}
+        entry: dict[str, Any] = {"name": self.name, "type": self.type}
         if self.nullable:
             entry["nullable"] = True
         for key in ("min", "max", "categories"):
@@ -124,7 +125,8 @@ def draft_schema(
         raise ProjectError("the category cap must be at least 1")
     if target not in frame.columns:
         raise ProjectError(_unknown_column(target, list(frame.columns)))
-    drafted_target, task = _draft_target(frame[target], task)
+    known_task = cast("Task | None", task)  # checked against TASKS above
+    drafted_target, inferred_task = _draft_target(frame[target], known_task)
     columns = [
         _draft_column(name, frame[name], max_categories)
         for name in frame.columns
@@ -136,7 +138,7 @@ def draft_schema(
         reasons = "; ".join(f"{c.name}: {c.reason}" for c in left_out) or "none"
         raise ProjectError(f"no column can be a feature (left out: {reasons})")
     return SchemaDraft(
-        task, drafted_target, features, left_out, len(frame), max_categories
+        inferred_task, drafted_target, features, left_out, len(frame), max_categories
     )
 
 
@@ -165,8 +167,8 @@ def _unknown_column(name: str, columns: list[str]) -> str:
 # --- the target -------------------------------------------------------------
 
 
-def _draft_target(values: pd.Series, task: str | None) -> tuple[DraftTarget, Task]:
-    name = values.name
+def _draft_target(values: pd.Series, task: Task | None) -> tuple[DraftTarget, Task]:
+    name = str(values.name)
     present = values.dropna()
     missing = len(values) - len(present)
     if present.empty:
@@ -345,7 +347,7 @@ def _text_column(
 def _mixed_example(values: pd.Series, is_number: pd.Series) -> str:
     if not is_number.any() or is_number.all():
         return ""
-    number, word = values[is_number.idxmax()], values[(~is_number).idxmax()]
+    number, word = values[is_number].iloc[0], values[~is_number].iloc[0]
     return f"e.g. {number!r} and {word!r}"
 
 
@@ -469,11 +471,12 @@ class _DraftDumper(yaml.SafeDumper):
     """Mappings in block style; lists of short values (classes, categories) on
     one line, lists of long ones one value a line."""
 
-    def represent_list(self, data: list) -> yaml.Node:
-        flow = all(isinstance(item, int | str) for item in data) and all(
-            len(str(item)) <= SHORT_VALUE for item in data
+    def represent_list(self, data: Iterable[Any]) -> yaml.SequenceNode:
+        items = list(data)
+        flow = all(isinstance(item, int | str) for item in items) and all(
+            len(str(item)) <= SHORT_VALUE for item in items
         )
-        return self.represent_sequence("tag:yaml.org,2002:seq", data, flow_style=flow)
+        return self.represent_sequence("tag:yaml.org,2002:seq", items, flow_style=flow)
 
     def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:
         # Indent list items under their key, as the project's schema.yaml does.
