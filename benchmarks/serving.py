@@ -11,7 +11,13 @@ p99, rows/s and the ratios the serving issue sets as targets.
 
 Every load runs --repeat times; the run with the median req/s is reported.
 
+With --before DIR, compares two versions of the generated service instead:
+the service of DIR (a trained project, e.g. rendered from an older template)
+and of --project (or a fresh render), serving the same exported model under
+the same loads, 1 and 2 workers, in one run; prints after/before ratios.
+
 Usage: .venv/bin/python -m benchmarks.serving [--seconds 8] [--repeat 3] [--project DIR]
+       [--before DIR]
 """
 
 import argparse
@@ -147,6 +153,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=8)
     parser.add_argument("--repeat", type=int, default=3, help="runs per load (median)")
     parser.add_argument("--project", type=Path, help="an already trained generated project")
+    parser.add_argument(
+        "--before", type=Path, help="a trained project whose service --project's is compared to"
+    )
     args = parser.parse_args()
     if not shutil.which("wrk"):
         raise SystemExit("wrk is needed: apt-get install wrk")
@@ -154,6 +163,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as scratch_name:
         scratch = Path(scratch_name)
         project = given_or_fresh(args.project, scratch, trained=True)
+        if args.before is not None:
+            return report_comparison(compare(args.before, project, scratch, args))
         slug = project_answers(project)["project_slug"]
         model = scratch / "model"
         in_project(project, slug, "export-model", "--output", str(model))
@@ -191,31 +202,55 @@ def main() -> None:
                 args.seconds,
                 args.repeat,
             )
-            port = free_port()
-            env = path | {
-                "SERVE_MODEL_URI": str(model),
-                "SERVE_PREDICTION_LOG_DIR": str(scratch / "logs"),
-            }
-            results[f"ours_w{workers}"] = measure_server(
-                "ours",
-                [
-                    str(venv / slug),
-                    "serve",
-                    "--host",
-                    "127.0.0.1",
-                    "--port",
-                    str(port),
-                    "--workers",
-                    str(workers),
-                ],
-                project,
-                port,
-                env,
-                ours_bodies,
-                args.seconds,
-                args.repeat,
-            )
+            load = (ours_bodies, args.seconds, args.repeat)
+            results[f"ours_w{workers}"] = measure_ours(project, model, workers, scratch, *load)
     report(results)
+
+
+def measure_ours(project, model, workers, scratch, bodies, seconds, repeat) -> dict:
+    """The generated service of `project` serving the exported `model`."""
+    venv = project / ".venv" / "bin"
+    slug = project_answers(project)["project_slug"]
+    port = free_port()
+    env = {
+        "PATH": f"{venv}{os.pathsep}{os.environ['PATH']}",
+        "SERVE_MODEL_URI": str(model),
+        "SERVE_PREDICTION_LOG_DIR": str(scratch / "logs" / project.name),
+    }
+    command = [str(venv / slug), "serve", "--host", "127.0.0.1", "--port", str(port)]
+    command += ["--workers", str(workers)]
+    return measure_server("ours", command, project, port, env, bodies, seconds, repeat)
+
+
+def compare(before: Path, after: Path, scratch: Path, args) -> dict:
+    """Both services on the same model (exported by `before`) and bodies; the
+    order alternates between worker counts so neither always goes first."""
+    model = scratch / "model"
+    slug = project_answers(before)["project_slug"]
+    in_project(before, slug, "export-model", "--output", str(model))
+    bodies, _ = write_bodies(before, scratch)
+    results = {}
+    for workers, order in ((1, ("before", "after")), (2, ("after", "before"))):
+        for name in order:
+            project = before if name == "before" else after
+            load = (bodies, args.seconds, args.repeat)
+            results[f"{name}_w{workers}"] = measure_ours(project, model, workers, scratch, *load)
+    return results
+
+
+def report_comparison(results: dict) -> None:
+    print(f"{'service':10} {'load':12} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8}")
+    for server, loads in sorted(results.items()):
+        for load, r in loads.items():
+            print(f"{server:10} {load:12} {r['rps']:9.0f} {r['p50_ms']:8.2f} {r['p99_ms']:8.2f}")
+    print("\nAfter / before (req/s: higher is better; p50: lower is better):")
+    for workers in (1, 2):
+        before, after = results[f"before_w{workers}"], results[f"after_w{workers}"]
+        for load in before:
+            rps = after[load]["rps"] / before[load]["rps"]
+            p50 = after[load]["p50_ms"] / before[load]["p50_ms"]
+            print(f"  {workers} worker(s) {load:12} req/s {rps:6.3f}   p50 {p50:6.3f}")
+    print("\n" + json.dumps(results))
 
 
 def report(results: dict) -> None:

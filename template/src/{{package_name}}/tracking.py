@@ -5,26 +5,27 @@ MLFLOW_S3_ENDPOINT_URL variables) to use a tracking server; no code changes.
 """
 
 import hashlib
-import os
 import subprocess
 from pathlib import Path
 
 import mlflow
 import yaml
 
+from .environment import TrackingSettings
+
 LOCAL_STORE = Path("mlflow.db")
 LOCAL_ARTIFACTS = Path("mlartifacts")
 ANSWERS_FILE = Path(".copier-answers.yml")
 
 
+# Read at each call, not once: mlflow.set_tracking_uri() sets the variable
+# itself, and tests point each project at a store of its own.
 def uses_local_store() -> bool:
-    return not os.environ.get("MLFLOW_TRACKING_URI")
+    return TrackingSettings.read().uri is None
 
 
 def tracking_uri() -> str:
-    if uses_local_store():
-        return f"sqlite:///{LOCAL_STORE.resolve()}"
-    return os.environ["MLFLOW_TRACKING_URI"]
+    return TrackingSettings.read().uri or f"sqlite:///{LOCAL_STORE.resolve()}"
 
 
 def connect() -> None:

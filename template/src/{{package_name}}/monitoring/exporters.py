@@ -12,7 +12,6 @@ from prometheus_client import write_to_textfile as write_textfile
 
 from .job import MonitorResult
 
-PUSHGATEWAY_ENV = "MONITOR_PUSHGATEWAY_URL"
 log = logging.getLogger(__name__)
 
 
@@ -72,13 +71,15 @@ def verdict_registry(result: MonitorResult) -> CollectorRegistry:
     return registry
 
 
-def export_prometheus(result: MonitorResult, textfile: Path, job: str) -> None:
-    """Write the textfile; push too when MONITOR_PUSHGATEWAY_URL is set.
-    A failed push is a warning: the verdict has its other outputs."""
+def export_prometheus(
+    result: MonitorResult, textfile: Path, job: str, gateway: str | None = None
+) -> None:
+    """Write the textfile; push too to the Pushgateway at `gateway`
+    (MONITOR_PUSHGATEWAY_URL). A failed push is a warning: the verdict has its
+    other outputs."""
     registry = verdict_registry(result)
     textfile.parent.mkdir(parents=True, exist_ok=True)
     write_textfile(str(textfile), registry)
-    gateway = os.environ.get(PUSHGATEWAY_ENV)
     if gateway:
         try:
             push_to_gateway(gateway, job=job, registry=registry)
@@ -90,6 +91,7 @@ def github_outputs(result: MonitorResult, report: Path) -> None:
     """Step outputs `drift`, `retrain`, `quality_problems`, `data_drift_rules`
     (the rules that fired, comma-separated, or none) and `report` when run by
     GitHub Actions."""
+    # GitHub's protocol for step outputs, not a setting of the project.
     path = os.environ.get("GITHUB_OUTPUT")
     if not path:
         return

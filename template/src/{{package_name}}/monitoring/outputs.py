@@ -27,6 +27,7 @@ def write_outputs(
     current: Window,
     directory: Path,
     project: str,
+    pushgateway_url: str | None = None,
 ) -> Outputs:
     if directory.exists() and not directory.is_dir():
         raise ProjectError(f"--output {directory} is a file, not a directory")
@@ -43,7 +44,8 @@ def write_outputs(
     )
     exporters.github_outputs(result, report)  # first: a failed push must not hide it
     textfile = directory / "monitor.prom"
-    exporters.export_prometheus(result, textfile, job=f"{project}-monitor")
+    job = f"{project}-monitor"
+    exporters.export_prometheus(result, textfile, job, pushgateway_url)
     return Outputs(summary, report, textfile)
 
 

@@ -6,7 +6,6 @@ more confident on rows it learnt from, so their predictions alone would look
 like prediction drift against the holdout's."""
 
 import json
-import os
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
@@ -71,12 +70,14 @@ def send(
     url: str,
     records: list[dict],
     batch_size: int,
+    api_key: str | None = None,
     on_batch: Callable[[int], None] = lambda count: None,
 ) -> int:
-    """POST the records to /predict/batch; returns how many were predicted."""
+    """POST the records to /predict/batch (with the service's API key, when it
+    has one); returns how many were predicted."""
     headers = {"Content-Type": "application/json"}
-    if os.environ.get("SERVE_API_KEY"):
-        headers["X-API-Key"] = os.environ["SERVE_API_KEY"]
+    if api_key:
+        headers["X-API-Key"] = api_key
     predicted = 0
     for batch in batches(records, batch_size):
         body = json.dumps({"records": batch}).encode()

@@ -1,0 +1,88 @@
+"""Settings from environment variables, the only place they are read.
+
+Three groups: SERVE_* (the service; `simulate-drift` and `monitor` use the
+API key and the prediction log directory too), MLFLOW_TRACKING_URI (tracking)
+and MONITOR_* (the monitor). Commands and the service read a group once with
+`<Group>.read()` and pass the values down. params.yaml (settings.py) holds
+what is versioned with the model; these hold what differs between machines.
+"""
+
+from pathlib import Path
+from typing import Literal, Self
+
+from pydantic import Field, PositiveInt, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from .errors import ProjectError
+from .paths import PREDICTION_LOG_DIR
+
+Backend = Literal["auto", "onnx", "sklearn"]
+
+
+def _empty_is_none(value: object) -> object:
+    return None if value == "" else value
+
+
+class EnvironmentSettings(BaseSettings):
+    @classmethod
+    def read(cls) -> Self:
+        """The group's settings from the environment; a bad value is a
+        ProjectError naming the variable."""
+        try:
+            return cls()
+        except ValidationError as error:
+            raise ProjectError("; ".join(_problems(cls, error))) from None
+
+
+class ServeSettings(EnvironmentSettings):
+    """The service's settings (SERVE_<FIELD>)."""
+
+    model_config = SettingsConfigDict(env_prefix="SERVE_", frozen=True)
+
+    # None: the registry champion of the model named in params.yaml.
+    model_uri: str | None = None
+    backend: Backend = "auto"
+    max_batch_size: PositiveInt = 1000
+    max_body_bytes: PositiveInt = 2 * 1024 * 1024
+    # None (an empty value) turns prediction logging off.
+    prediction_log_dir: Path | None = PREDICTION_LOG_DIR
+    prediction_log_queue: PositiveInt = 100_000
+    api_key: str | None = None
+
+    _empty = field_validator(
+        "model_uri", "prediction_log_dir", "api_key", mode="before"
+    )(_empty_is_none)
+
+
+class TrackingSettings(EnvironmentSettings):
+    """Where MLflow tracks and registers; None: the local SQLite store."""
+
+    model_config = SettingsConfigDict(frozen=True)
+
+    uri: str | None = Field(None, validation_alias="MLFLOW_TRACKING_URI")
+
+    _empty = field_validator("uri", mode="before")(_empty_is_none)
+
+
+class MonitorSettings(EnvironmentSettings):
+    """The monitor's settings (MONITOR_<FIELD>)."""
+
+    model_config = SettingsConfigDict(env_prefix="MONITOR_", frozen=True)
+
+    # host:port or a URL; None: the verdict is not pushed.
+    pushgateway_url: str | None = None
+
+    _empty = field_validator("pushgateway_url", mode="before")(_empty_is_none)
+
+
+def _problems(group: type[BaseSettings], error: ValidationError) -> list[str]:
+    prefix = group.model_config.get("env_prefix", "")
+    problems = []
+    for problem in error.errors():
+        name = str(problem["loc"][0])
+        field = group.model_fields.get(name)
+        variable = name if field is None else prefix + name.upper()
+        if field is not None and isinstance(field.validation_alias, str):
+            variable = field.validation_alias
+        problems.append(f"{variable}: {problem['msg']}, got {problem['input']!r}")
+    return problems

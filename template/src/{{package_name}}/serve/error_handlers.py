@@ -1,0 +1,49 @@
+"""The service's error answers: the handlers that write them and their
+description in the OpenAPI document."""
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+log = logging.getLogger("service")
+
+NOT_READY = {503: {"description": "model not loaded"}}
+
+
+def prediction_errors(api_key: bool) -> dict[int | str, dict]:
+    """The error answers of an endpoint that takes a JSON body (the request
+    middleware gives 400, 401, 413 and 415; validation 422)."""
+    errors = {
+        400: "body is not valid JSON text",
+        **({401: "missing or wrong X-API-Key"} if api_key else {}),
+        413: "body larger than SERVE_MAX_BODY_BYTES",
+        415: "body is not JSON",
+        422: "the body does not match the schema (each field and problem named)",
+    }
+    return {code: {"description": text} for code, text in errors.items()} | NOT_READY
+
+
+async def invalid_request(
+    request: Request, error: RequestValidationError
+) -> JSONResponse:
+    # Location, message and type only: echoing the input back could be
+    # large, and NaN or Infinity inputs cannot be written as JSON.
+    detail = [
+        {"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]}
+        for e in error.errors()
+    ]
+    return JSONResponse({"detail": detail}, status_code=422)
+
+
+async def unexpected_error(request: Request, error: Exception) -> JSONResponse:
+    request_id = request.scope.get("state", {}).get("request_id")
+    log.exception("unhandled error", extra={"fields": {"request_id": request_id}})
+    body = {"detail": "internal error", "request_id": request_id}
+    return JSONResponse(body, status_code=500)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(RequestValidationError, invalid_request)
+    app.add_exception_handler(Exception, unexpected_error)

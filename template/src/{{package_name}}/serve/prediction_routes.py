@@ -1,0 +1,132 @@
+"""The prediction endpoints: /predict, /predict/batch and /invocations.
+
+They are the hot path, so they skip FastAPI's per-request machinery
+(routing.DirectRoute): each handler reads and validates its raw body in one
+pass (json_bodies.JsonBody), takes the state with `service_state` itself and
+returns its Response. Other endpoints are ordinary FastAPI (operation_routes).
+"""
+
+from typing import Any
+
+import orjson
+from fastapi import APIRouter, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import Response
+from pydantic import TypeAdapter, ValidationError
+from starlette.concurrency import run_in_threadpool
+
+from ..environment import ServeSettings
+from ..schema import Schema
+from .error_handlers import prediction_errors
+from .json_bodies import JsonBody, raise_invalid
+from .predictors import Predictions, Predictor
+from .routing import DirectRoute
+from .schemas import (
+    InvocationsResponse,
+    batch_response_model,
+    batch_type,
+    invocation_rows,
+    invocations_type,
+    prediction_model,
+    record_type,
+    single_response_model,
+)
+from .state import ServiceState, service_state
+
+PATHS = {"/predict", "/predict/batch", "/invocations"}
+
+
+async def _predict(predictor: Predictor, records: list[dict]) -> Predictions:
+    # ONNX answers in microseconds: run inline. scikit-learn can take
+    # milliseconds: keep the event loop free for other requests.
+    if predictor.backend == "onnx":
+        return predictor.predict(records)
+    return await run_in_threadpool(predictor.predict, records)
+
+
+async def predict_rows(
+    state: ServiceState, request: Request, rows: list[dict]
+) -> list[dict]:
+    """Predict validated rows; queue them for the prediction log."""
+    result = await _predict(state.ready(), rows)
+    items: list[dict] = [{"prediction": label} for label in result.labels]
+    if result.probabilities is not None:
+        for item, probabilities in zip(items, result.probabilities, strict=True):
+            item["probabilities"] = probabilities
+    if state.prediction_log:
+        state.prediction_log.submit(
+            request.state.request_id, state.model_version, rows, items
+        )
+    state.metrics.observe_predictions(result.labels, state.schema.is_classification)
+    return items
+
+
+def json_response(content: dict) -> Response:
+    return Response(orjson.dumps(content), media_type="application/json")
+
+
+def prediction_router(
+    schema: Schema, settings: ServeSettings, components: dict[str, Any]
+) -> APIRouter:
+    """The endpoints, with request bodies typed from the schema; their shared
+    JSON schema definitions go into `components` for the OpenAPI document."""
+    Record = record_type(schema)
+    record_body = JsonBody(Record, components)
+    batch_body = JsonBody(batch_type(Record, settings.max_batch_size), components)
+    invocations_body = JsonBody(
+        invocations_type(Record, settings.max_batch_size), components
+    )
+    records_adapter = TypeAdapter(list[Record])
+    Prediction = prediction_model(schema)
+    # The key is declared only when one is set, so the document tells the
+    # truth; the request middleware checks it before a body is read.
+    security = {"security": [{"APIKey": []}]} if settings.api_key else {}
+    errors = prediction_errors(api_key=bool(settings.api_key))
+    router = APIRouter(route_class=DirectRoute)
+
+    def post(path: str, response_model: Any, body: JsonBody):
+        return router.post(
+            path,
+            response_model=response_model,
+            responses=errors,
+            openapi_extra={**body.openapi_extra, **security},
+        )
+
+    @post("/predict", single_response_model(Prediction), record_body)
+    async def predict(request: Request) -> Response:
+        """Predict one record."""
+        state = await service_state(request)
+        row = await record_body.read(request)
+        item = (await predict_rows(state, request, [row]))[0]
+        return json_response({**item, "model_version": state.model_version})
+
+    @post("/predict/batch", batch_response_model(Prediction), batch_body)
+    async def predict_batch(request: Request) -> Response:
+        """Predict up to SERVE_MAX_BATCH_SIZE records at once."""
+        state = await service_state(request)
+        rows = (await batch_body.read(request))["records"]
+        items = await predict_rows(state, request, rows)
+        version = state.model_version
+        return json_response({"model_version": version, "predictions": items})
+
+    @post("/invocations", InvocationsResponse, invocations_body)
+    async def invocations(request: Request) -> Response:
+        """MLflow scoring-server compatible: dataframe_split, dataframe_records,
+        instances or inputs; answers {"predictions": [...]}."""
+        state = await service_state(request)
+        body = await invocations_body.read(request)
+        try:
+            rows, unchecked = invocation_rows(body)
+        except ValueError as error:
+            raise RequestValidationError(
+                [{"type": "value_error", "loc": ("body",), "msg": str(error)}]
+            ) from None
+        if unchecked:
+            try:
+                rows = records_adapter.validate_python(rows)
+            except ValidationError as error:
+                raise_invalid(error, ("body", "records"))
+        items = await predict_rows(state, request, rows)
+        return json_response({"predictions": [item["prediction"] for item in items]})
+
+    return router

@@ -1,0 +1,96 @@
+"""What the service holds while it runs: settings, schema, the loaded model,
+its metrics and the prediction log. One per app, on `app.state.service`;
+endpoints take it with the `ServiceStateDep` dependency."""
+
+import gc
+import logging
+from typing import Annotated, Any
+
+from fastapi import Depends, HTTPException, Request
+
+from ..environment import ServeSettings
+from ..errors import ProjectError
+from ..schema import Schema
+from . import model_source
+from .observability import ServiceMetrics
+from .prediction_log import PredictionLog
+from .predictors import Predictor, build_predictor
+
+log = logging.getLogger("service")
+
+
+class ServiceState:
+    def __init__(self, settings: ServeSettings, schema: Schema, model_uri: str):
+        self.settings = settings
+        self.schema = schema
+        self.model_uri = model_uri
+        self.metrics = ServiceMetrics()
+        self.prediction_log = (
+            PredictionLog(
+                settings.prediction_log_dir,
+                settings.prediction_log_queue,
+                schema.feature_names,
+                on_drop=self.metrics.dropped_logs.inc,
+            )
+            if settings.prediction_log_dir
+            else None
+        )
+        self.predictor: Predictor | None = None
+        self.metadata: dict[str, Any] = {}
+        self.error: str | None = "model is loading"
+
+    @property
+    def model_version(self) -> str:
+        return str(self.metadata.get("version", ""))
+
+    def ready(self) -> Predictor:
+        """The predictor, or 503 with the reason there is none."""
+        if self.predictor is None:
+            raise HTTPException(503, detail=self.error)
+        return self.predictor
+
+    def start(self) -> None:
+        """Load the model, then start the prediction log (at app start-up)."""
+        buckets = self._load()
+        # Exempt the start-up heap (libraries, model) from garbage collection:
+        # full collections would otherwise rescan it while requests wait.
+        gc.collect()
+        gc.freeze()
+        if self.predictor is not None:
+            meta = self.metadata
+            self.metrics.model_info.labels(
+                meta.get("name", ""), meta.get("version", ""), meta["backend"]
+            ).set(1)
+            if not self.schema.is_classification:
+                self.metrics.track_prediction_values(buckets)
+        if self.prediction_log:
+            self.prediction_log.start()
+
+    def stop(self) -> None:
+        if self.prediction_log:
+            self.prediction_log.close()  # every queued prediction reaches the log
+
+    def _load(self) -> list[float] | None:
+        """Load and warm up the model; returns its prediction histogram buckets."""
+        uri, backend, schema = self.model_uri, self.settings.backend, self.schema
+        try:
+            loaded = model_source.load(uri)
+            predictor = build_predictor(loaded.model, schema, backend, loaded.example)
+            if loaded.example:
+                predictor.predict(loaded.example)  # warm up before reporting ready
+        except (ProjectError, ValueError, OSError) as error:
+            self.error = f"model {uri} not loaded: {error}"
+            log.error(self.error)
+            return None
+        self.predictor, self.error = predictor, None
+        self.metadata = {**loaded.metadata, "backend": predictor.backend}
+        log.info("model ready", extra={"fields": self.metadata})
+        return loaded.prediction_buckets
+
+
+async def service_state(request: Request) -> ServiceState:
+    """The dependency that gives an endpoint the service's state."""
+    return request.app.state.service
+
+
+ServiceStateDep = Annotated[ServiceState, Depends(service_state)]
