@@ -2,6 +2,7 @@
 description in the OpenAPI document."""
 
 import logging
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -9,13 +10,16 @@ from fastapi.responses import JSONResponse
 
 log = logging.getLogger("service")
 
-NOT_READY = {503: {"description": "model not loaded"}}
+# OpenAPI `responses` entries: status code -> its description.
+Responses = dict[int | str, dict[str, Any]]
+
+NOT_READY: Responses = {503: {"description": "model not loaded"}}
 
 
-def prediction_errors(api_key: bool) -> dict[int | str, dict]:
+def prediction_errors(api_key: bool) -> Responses:
     """The error answers of an endpoint that takes a JSON body (the request
     middleware gives 400, 401, 413 and 415; validation 422)."""
-    errors = {
+    errors: dict[int | str, str] = {
         400: "body is not valid JSON text",
         **({401: "missing or wrong X-API-Key"} if api_key else {}),
         413: "body larger than SERVE_MAX_BODY_BYTES",
@@ -45,5 +49,5 @@ async def unexpected_error(request: Request, error: Exception) -> JSONResponse:
 
 
 def install_error_handlers(app: FastAPI) -> None:
-    app.add_exception_handler(RequestValidationError, invalid_request)
-    app.add_exception_handler(Exception, unexpected_error)
+    app.exception_handler(RequestValidationError)(invalid_request)
+    app.exception_handler(Exception)(unexpected_error)

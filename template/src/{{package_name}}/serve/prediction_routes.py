@@ -23,6 +23,7 @@ from .predictors import Predictions, Predictor
 from .routing import DirectRoute
 from .schemas import (
     InvocationsResponse,
+    RuntimeType,
     batch_response_model,
     batch_type,
     invocation_rows,
@@ -70,7 +71,7 @@ def prediction_router(
 ) -> APIRouter:
     """The endpoints, with request bodies typed from the schema; their shared
     JSON schema definitions go into `components` for the OpenAPI document."""
-    Record = record_type(schema)
+    Record: RuntimeType = record_type(schema)
     record_body = JsonBody(Record, components)
     batch_body = JsonBody(batch_type(Record, settings.max_batch_size), components)
     invocations_body = JsonBody(
@@ -80,7 +81,9 @@ def prediction_router(
     Prediction = prediction_model(schema)
     # The key is declared only when one is set, so the document tells the
     # truth; the request middleware checks it before a body is read.
-    security = {"security": [{"APIKey": []}]} if settings.api_key else {}
+    security: dict[str, Any] = (
+        {"security": [{"APIKey": []}]} if settings.api_key else {}
+    )
     errors = prediction_errors(api_key=bool(settings.api_key))
     router = APIRouter(route_class=DirectRoute)
 
