@@ -70,11 +70,22 @@ def wrk(url: str, body: Path | None, connections: int, seconds: int) -> dict:
     return {"rps": rps, "p50_ms": latency("50"), "p99_ms": latency("99")}
 
 
-def wrk_median(url: str, body: Path | None, connections: int, seconds: int, repeat: int):
-    """The run with the median req/s of `repeat` runs: with two workers, how the
-    kernel happens to spread wrk's connections between them moves one run a lot."""
-    runs = [wrk(url, body, connections, seconds) for _ in range(repeat)]
+def median_run(runs: list[dict]) -> dict:
+    """The run with the median req/s: with two workers, how the kernel happens
+    to spread wrk's connections between them moves one run a lot."""
     return sorted(runs, key=lambda run: run["rps"])[len(runs) // 2]
+
+
+def load_plan(bodies: dict) -> dict[str, tuple[str, Path | None, int]]:
+    """Each load: the path, the body (None: GET) and wrk's connections."""
+    single, batch = bodies["url_single"], bodies["url_batch"]
+    return {
+        "single_c1": (single, bodies["single"], 1),
+        "single_c16": (single, bodies["single"], 16),
+        "batch_c1": (batch, bodies["batch"], 1),
+        "floor_c1": ("/health", None, 1),
+        "floor_c16": ("/health", None, 16),
+    }
 
 
 def start(command: list[str], cwd: Path, port: int, ready_path: str, env=None):
@@ -104,15 +115,10 @@ def stop(process) -> None:
 def measure_server(name, command, cwd, port, env, bodies, seconds, repeat) -> dict:
     process = start(command, cwd, port, "/health" if "mlflow" in name else "/ready", env)
     base = f"http://127.0.0.1:{port}"
-    load = (seconds, repeat)
     try:
-        single_url, batch_url = bodies["url_single"], bodies["url_batch"]
         results = {
-            "single_c1": wrk_median(base + single_url, bodies["single"], 1, *load),
-            "single_c16": wrk_median(base + single_url, bodies["single"], 16, *load),
-            "batch_c1": wrk_median(base + batch_url, bodies["batch"], 1, *load),
-            "floor_c1": wrk_median(base + "/health", None, 1, *load),
-            "floor_c16": wrk_median(base + "/health", None, 16, *load),
+            load: median_run([wrk(base + path, body, conns, seconds) for _ in range(repeat)])
+            for load, (path, body, conns) in load_plan(bodies).items()
         }
     finally:
         stop(process)
@@ -207,8 +213,9 @@ def main() -> None:
     report(results)
 
 
-def measure_ours(project, model, workers, scratch, bodies, seconds, repeat) -> dict:
-    """The generated service of `project` serving the exported `model`."""
+def ours_command(project, model, workers, scratch) -> tuple[list[str], int, dict]:
+    """How to start the generated service of `project` serving `model`: the
+    command, its port and its environment."""
     venv = project / ".venv" / "bin"
     slug = project_answers(project)["project_slug"]
     port = free_port()
@@ -218,23 +225,47 @@ def measure_ours(project, model, workers, scratch, bodies, seconds, repeat) -> d
         "SERVE_PREDICTION_LOG_DIR": str(scratch / "logs" / project.name),
     }
     command = [str(venv / slug), "serve", "--host", "127.0.0.1", "--port", str(port)]
-    command += ["--workers", str(workers)]
+    return [*command, "--workers", str(workers)], port, env
+
+
+def measure_ours(project, model, workers, scratch, bodies, seconds, repeat) -> dict:
+    """The generated service of `project` serving the exported `model`."""
+    command, port, env = ours_command(project, model, workers, scratch)
     return measure_server("ours", command, project, port, env, bodies, seconds, repeat)
 
 
 def compare(before: Path, after: Path, scratch: Path, args) -> dict:
-    """Both services on the same model (exported by `before`) and bodies; the
-    order alternates between worker counts so neither always goes first."""
+    """Both services on the same model (exported by `before`) and bodies, up
+    side by side; each load's runs alternate between them (before first on
+    even turns, after first on odd ones), so neither gains from going first
+    or from the machine's state drifting during the run."""
     model = scratch / "model"
     slug = project_answers(before)["project_slug"]
     in_project(before, slug, "export-model", "--output", str(model))
     bodies, _ = write_bodies(before, scratch)
+    projects = {"before": before, "after": after}
     results = {}
-    for workers, order in ((1, ("before", "after")), (2, ("after", "before"))):
-        for name in order:
-            project = before if name == "before" else after
-            load = (bodies, args.seconds, args.repeat)
-            results[f"{name}_w{workers}"] = measure_ours(project, model, workers, scratch, *load)
+    for workers in (1, 2):
+        bases, processes = {}, []
+        try:
+            for name, project in projects.items():
+                command, port, env = ours_command(project, model, workers, scratch)
+                processes.append(start(command, project, port, "/ready", env))
+                bases[name] = f"http://127.0.0.1:{port}"
+            runs: dict[str, dict[str, list[dict]]] = {name: {} for name in projects}
+            for load, (path, body, conns) in load_plan(bodies).items():
+                for turn in range(args.repeat):
+                    order = ["before", "after"] if turn % 2 == 0 else ["after", "before"]
+                    for name in order:
+                        run = wrk(bases[name] + path, body, conns, args.seconds)
+                        runs[name].setdefault(load, []).append(run)
+        finally:
+            for process in processes:
+                stop(process)
+        for name in projects:
+            results[f"{name}_w{workers}"] = {
+                load: median_run(load_runs) for load, load_runs in runs[name].items()
+            }
     return results
 
 
