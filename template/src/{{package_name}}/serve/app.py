@@ -14,11 +14,11 @@ from ..environment import ServeSettings
 from ..predict import champion_uri
 from ..schema import Schema, load_schema
 from ..settings import load_params
-from . import operation_routes
 from .error_handlers import install_error_handlers
 from .json_bodies import install_openapi
 from .observability import API_KEY_HEADER, RequestMiddleware
-from .prediction_routes import PATHS, prediction_router
+from .operation_routes import add_operation_routes
+from .prediction_routes import PATHS, add_prediction_routes
 from .state import ServiceState
 
 
@@ -43,8 +43,8 @@ def create_app(
     )
     app.state.service = state = ServiceState(settings, schema, model_uri)
     components: dict = {}
-    app.include_router(prediction_router(schema, settings, components))
-    app.include_router(operation_routes.router)
+    add_prediction_routes(app, schema, settings, components)
+    add_operation_routes(app)
     install_error_handlers(app)
     api_key_scheme = {"type": "apiKey", "in": "header", "name": API_KEY_HEADER}
     security_schemes = {"APIKey": api_key_scheme} if settings.api_key else {}
