@@ -4,6 +4,7 @@ as the Dockerfile builds it (its user, its port, the service's health and
 readiness endpoints, a read-only root with the log directory writable), and
 deploy/scripts/deploy.sh applies the overlay with the image CD built."""
 
+import ast
 import shutil
 import subprocess
 import sys
@@ -88,8 +89,16 @@ def test_the_deployment_runs_the_image_as_it_is_built(project):
 def test_the_configmap_sets_settings_the_service_reads(project):
     config = by_kind(build(project / "deploy" / "k8s" / "base"))["ConfigMap"]["data"]
     package = project_answers(project)["package_name"]
-    settings = (project / "src" / package / "serve" / "settings.py").read_text()
-    assert config and all(f'"{name}"' in settings for name in config)
+    module = ast.parse((project / "src" / package / "environment.py").read_text())
+    (serve,) = [n for n in module.body if isinstance(n, ast.ClassDef) and n.name == "ServeSettings"]
+    fields = {
+        statement.target.id
+        for statement in serve.body
+        if isinstance(statement, ast.AnnAssign) and isinstance(statement.target, ast.Name)
+    }
+    # ServeSettings reads SERVE_<FIELD> (env_prefix "SERVE_").
+    assert config and {name.removeprefix("SERVE_").lower() for name in config} <= fields
+    assert all(name.startswith("SERVE_") for name in config)
 
 
 def fake_kubectl(directory: Path) -> Path:
