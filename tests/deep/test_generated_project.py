@@ -113,8 +113,8 @@ def edit_params(project: Path, change) -> None:
 
 def test_every_ci_workflow_step_succeeds(deep):
     assert {name.split(":")[0] for name in deep.ci_output} == {"lint", "test", "pipeline"}
-    lint = deep.ci_output["lint: ruff, YAML/TOML checks, hadolint, zizmor and the rest"]
-    assert "zizmor" in lint and "Failed" not in lint
+    lint = deep.ci_output["lint: ruff, mypy, YAML/TOML checks, hadolint, zizmor and the rest"]
+    assert "mypy (types)" in lint and "zizmor" in lint and "Failed" not in lint
     tests = deep.ci_output["test: Run the tests"]
     assert " passed" in tests and "failed" not in tests
     gate = deep.ci_output["pipeline: Quality gate (params.yaml, section quality)"]
