@@ -1,7 +1,10 @@
-"""Model registry: register each trained version, promote through the gate, roll back.
+"""Model registry: register each trained version, promote it through the gate,
+roll back.
 
 Aliases: "challenger" is the newest registered version; "champion" is the one
-that serves. Each promotion tags the new champion with the version it
+that serves. The gate (gate.py) scores both on the same holdout rows; its
+decision goes to reports/registry.json and to the challenger's "gate.*"
+version tags. Each promotion tags the new champion with the version it
 replaced, so a rollback can always return to the previous champion.
 """
 
@@ -12,7 +15,7 @@ import mlflow
 from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
 
-from . import metrics, tracking
+from . import gate, metrics, tracking
 from .errors import ProjectError
 from .paths import REGISTRY_REPORT, RUN_FILE
 from .schema import Schema
@@ -21,18 +24,52 @@ from .settings import Params
 CHAMPION = "champion"
 CHALLENGER = "challenger"
 PREVIOUS_CHAMPION_TAG = "previous_champion"
+GATE_TAG_PREFIX = "gate."
 
 
 @dataclass
 class Decision:
     model_name: str
     version: str
-    champion_version: str
+    champion_version: str  # the champion after this decision
     promoted: bool
     reason: str
+    rule: str
     metric: str
-    value: float | None
-    champion_value: float | None
+    min_improvement: float
+    value: float  # the challenger's metric on the holdout
+    compared_with: str | None  # the champion it was scored against, if any
+    champion_value: float | None  # that champion's metric on the same holdout
+    holdout: gate.Holdout
+    reference: gate.Reference | None  # params.yaml register.gate.reference
+
+    def tags(self) -> dict[str, str]:
+        """The decision as registry version tags (strings), for the challenger."""
+        values = {
+            "rule": self.rule,
+            "promoted": str(self.promoted).lower(),
+            "metric": self.metric,
+            "min_improvement": str(self.min_improvement),
+            "value": str(self.value),
+            "compared_with": self.compared_with or "none",
+            "champion_value": _text(self.champion_value),
+            "holdout_sha256": self.holdout.sha256,
+            "holdout_rows": str(self.holdout.rows),
+            "reason": self.reason,
+        }
+        if self.reference is not None:
+            values |= {
+                "reference_path": self.reference.path,
+                "reference_sha256": self.reference.sha256,
+                "reference_rows": str(self.reference.rows),
+                "reference_value": str(self.reference.value),
+                "reference_champion_value": _text(self.reference.champion_value),
+            }
+        return {GATE_TAG_PREFIX + key: value for key, value in values.items()}
+
+
+def _text(value: float | None) -> str:
+    return "none" if value is None else str(value)
 
 
 def _client() -> MlflowClient:
@@ -45,10 +82,6 @@ def _alias_version(client: MlflowClient, name: str, alias: str):
         return client.get_model_version_by_alias(name, alias)
     except MlflowException:
         return None
-
-
-def _run_metric(client: MlflowClient, run_id: str, metric: str) -> float | None:
-    return client.get_run(run_id).data.metrics.get(metric)
 
 
 def promote(name: str, version: str, client: MlflowClient | None = None) -> str:
@@ -83,55 +116,56 @@ def rollback(name: str) -> str:
 
 
 def register(params: Params, schema: Schema) -> Decision:
-    """Register the trained model as challenger; promote it if it passes the gate."""
-    gate = params.registry.gate
-    metric = metrics.metric_for(schema.task, gate.metric)
+    """Register the trained model as challenger; promote it if it beats the
+    champion on the same holdout rows by the gate's margin."""
+    gate_params = params.registry.gate
+    metric = metrics.metric_for(schema.task, gate_params.metric)
     if not RUN_FILE.is_file():
         raise ProjectError(f"{RUN_FILE} not found: run the train stage first")
     run = json.loads(RUN_FILE.read_text())
+    frame, holdout = gate.read_holdout()
     name = params.registry.model_name
 
     client = _client()
-    value = _run_metric(client, run["run_id"], metric.name)
-    if value is None:
-        raise ProjectError(
-            f"run {run['run_id']} has no metric {metric.name!r}: run evaluate first"
+    current = _alias_version(client, name, CHAMPION)
+    champion = None if current is None else str(current.version)
+    # Scored before registering: a challenger that cannot be scored is an
+    # error, and leaves no version behind.
+    outcome = gate.compare(
+        run["model_uri"],
+        name,
+        champion,
+        frame,
+        schema,
+        metric,
+        gate_params.min_improvement,
+    )
+    reference = None
+    if gate_params.reference is not None:
+        reference = gate.score_reference(
+            gate_params.reference, run["model_uri"], name, champion, schema, metric
         )
     version = str(mlflow.register_model(run["model_uri"], name).version)
     client.set_registered_model_alias(name, CHALLENGER, version)
-
-    champion = _alias_version(client, name, CHAMPION)
-    champion_value = None
-    if champion is None:
-        promoted, reason = True, "no champion yet"
-    else:
-        champion_value = _run_metric(client, champion.run_id, metric.name)
-        if champion_value is None:
-            promoted = False
-            reason = (
-                f"champion v{champion.version} has no {metric.name}; promote by hand"
-            )
-        else:
-            promoted = metrics.beats(
-                value, champion_value, metric, gate.min_improvement
-            )
-            verb = "beats" if promoted else "does not beat"
-            reason = (
-                f"{metric.name} {value:.4f} {verb} champion v{champion.version} "
-                f"({champion_value:.4f}) by the required {gate.min_improvement}"
-            )
-    if promoted:
+    if outcome.promoted:
         promote(name, version, client)
     decision = Decision(
         model_name=name,
-        version=str(version),
-        champion_version=version if promoted else str(champion.version),
-        promoted=promoted,
-        reason=reason,
+        version=version,
+        champion_version=version if outcome.promoted else str(champion),
+        promoted=outcome.promoted,
+        reason=outcome.reason,
+        rule=gate.RULE,
         metric=metric.name,
-        value=value,
-        champion_value=champion_value,
+        min_improvement=gate_params.min_improvement,
+        value=outcome.value,
+        compared_with=champion,
+        champion_value=outcome.champion_value,
+        holdout=holdout,
+        reference=reference,
     )
+    for key, value in decision.tags().items():
+        client.set_model_version_tag(name, version, key, value)
     REGISTRY_REPORT.parent.mkdir(parents=True, exist_ok=True)
     REGISTRY_REPORT.write_text(json.dumps(asdict(decision), indent=2) + "\n")
     return decision
@@ -153,6 +187,12 @@ def list_versions(name: str) -> list[dict]:
             "version": str(v.version),
             "aliases": sorted(by_version.get(str(v.version), [])),
             "run_id": v.run_id,
+            # What the gate decided when this version was registered.
+            "gate": {
+                key.removeprefix(GATE_TAG_PREFIX): value
+                for key, value in sorted(v.tags.items())
+                if key.startswith(GATE_TAG_PREFIX)
+            },
         }
         for v in sorted(versions, key=lambda v: int(v.version), reverse=True)
     ]

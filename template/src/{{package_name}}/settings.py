@@ -86,6 +86,8 @@ class TrackingParams(_Strict):
 class GateParams(_Strict):
     metric: str
     min_improvement: float = 0.0
+    # A labelled CSV/Parquet file both models are also scored on, for the record.
+    reference: str | None = None
 
 
 class RegisterParams(_Strict):
