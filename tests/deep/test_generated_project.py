@@ -10,6 +10,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -469,6 +470,79 @@ def test_image_entry_command_runs_in_an_environment_built_like_the_image(deep, t
         process.terminate()
         assert process.wait(60) in (0, -signal.SIGTERM)
         log.close()
+
+
+def records_with_nulls(project: Path) -> list[dict]:
+    """Sample records: each feature missing in turn, then every nullable one at once."""
+    features = yaml.safe_load((project / "schema.yaml").read_text())["features"]
+    records = sample_records(project, len(features) + 2)
+    for row, feature in zip(records, features, strict=False):
+        row[feature["name"]] = None
+    for feature in features:
+        if feature.get("nullable"):
+            records[-1][feature["name"]] = None
+    return records
+
+
+def start_mlflow_serve(project: Path, model_uri: str, port: int) -> Service:
+    """`mlflow models serve` in the project's environment: MLflow alone, no
+    project code between the request and the model."""
+    venv = project / ".venv" / "bin"
+    env = {
+        # mlflow starts `uvicorn` by name: the project's venv must be on PATH.
+        "PATH": f"{venv}{os.pathsep}{os.environ['PATH']}",
+        "MLFLOW_TRACKING_URI": f"sqlite:///{project / 'mlflow.db'}",
+    }
+    options = ["-h", "127.0.0.1", "-p", str(port), "-w", "1", "--env-manager", "local"]
+    log = (project / f"mlflow-serve-{port}.log").open("w")
+    process = subprocess.Popen(
+        [str(venv / "mlflow"), "models", "serve", "-m", model_uri, *options],
+        cwd=project,
+        env={**project_env(), **env},
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    service = Service(process, log)
+    deadline = time.monotonic() + 120
+    while process.poll() is None and time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
+                return service
+        except httpx.HTTPError:
+            time.sleep(0.3)
+    process.kill()
+    log.close()
+    raise AssertionError(f"mlflow models serve did not start:\n{Path(log.name).read_text()}")
+
+
+def test_mlflow_models_serve_answers_like_the_project(deep):
+    """The registry's champion served by `mlflow models serve` predicts what
+    the project's own code predicts, on records with missing values."""
+    records = records_with_nulls(deep.path)
+    name = yaml.safe_load((deep.path / "params.yaml").read_text())["register"]["model_name"]
+    port = free_port()
+    service = start_mlflow_serve(deep.path, f"models:/{name}@champion", port)
+    url = f"http://127.0.0.1:{port}/invocations"
+    try:
+        # One request for all, one for the last alone: a column of nulls
+        # only reaches the model as None, not NaN.
+        answers = [
+            httpx.post(url, json={"dataframe_records": batch}, timeout=60)
+            for batch in (records, records[-1:])
+        ]
+    finally:
+        service.process.terminate()
+        service.process.wait(60)
+        service.log_file.close()
+    for answer in answers:
+        assert answer.status_code == 200, answer.text
+    served = [p for answer in answers for p in answer.json()["predictions"]]
+    expected = in_process(deep.path, records)["labels"]
+    expected += expected[-1:]
+    if deep.task == "regression":
+        assert served == pytest.approx(expected, rel=1e-9)
+    else:
+        assert served == expected
 
 
 def write_sample_file(project: Path, path: Path, rows: int, seed: int) -> None:

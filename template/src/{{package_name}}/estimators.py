@@ -23,6 +23,16 @@ ESTIMATORS = {
     ("regression", "linear"): Ridge,
 }
 
+# What a fitted model keeps for prediction, whatever params.yaml trained it
+# with: a server answers many small requests at once, and a thread pool per
+# request (n_jobs=-1) costs more than it saves. Gradient boosting predicts
+# with OpenMP threads, which only OMP_NUM_THREADS sets; linear models use one.
+SERVING_SETTINGS: dict[str, dict] = {
+    "random_forest": {"n_jobs": 1},
+    "gradient_boosting": {},
+    "linear": {},
+}
+
 
 def build_estimator(
     task: str, family: str, hyperparameters: dict, seed: int
@@ -43,3 +53,8 @@ def build_estimator(
         return estimator_class(**settings)
     except (TypeError, ValueError) as error:
         raise ProjectError(f"params.yaml model.{family}: {error}") from error
+
+
+def prepare_for_serving(estimator: BaseEstimator, family: str) -> None:
+    """Switch a fitted estimator to its SERVING_SETTINGS (training is over)."""
+    estimator.set_params(**SERVING_SETTINGS[family])

@@ -1,4 +1,9 @@
-"""The feature pipeline, built from the column types declared in schema.yaml."""
+"""The feature pipeline, built from the column types declared in schema.yaml.
+
+Every step from a record to a prediction is in the pipeline, missing values
+included, so the model MLflow logs predicts the same wherever it is loaded
+(`mlflow models serve`, pyfunc, Spark) as this project's own code does.
+"""
 
 import numpy as np
 import pandas as pd
@@ -25,13 +30,31 @@ def _one_hot_encoder(schema: Schema) -> OneHotEncoder:
     )
 
 
+def _fill_missing_category(missing_values: float | None) -> SimpleImputer:
+    return SimpleImputer(
+        missing_values=missing_values, strategy="constant", fill_value=MISSING_CATEGORY
+    )
+
+
+def _categorical_branch(schema: Schema) -> Pipeline:
+    # A missing category arrives as NaN from pandas and as None from MLflow's
+    # servers (a JSON null); one SimpleImputer finds only one of the two.
+    # (pd.NA would find both, but skops cannot save it.)
+    return Pipeline(
+        [
+            ("fill_nan", _fill_missing_category(np.nan)),
+            ("fill_none", _fill_missing_category(None)),
+            ("encode", _one_hot_encoder(schema)),
+        ]
+    )
+
+
 def build_preprocessor(schema: Schema) -> ColumnTransformer:
     numeric = Pipeline(
         [("impute", SimpleImputer(strategy="median")), ("scale", StandardScaler())]
     )
-    # Missing categories arrive as MISSING_CATEGORY (see model_input), so the
-    # encoder needs no imputer; that keeps the pipeline convertible to ONNX.
-    categorical = _one_hot_encoder(schema)
+    categorical = _categorical_branch(schema)
+    # Booleans arrive as numbers (1/0, NaN when missing), as the signature says.
     boolean = SimpleImputer(strategy="most_frequent")
     return ColumnTransformer(
         [
@@ -54,12 +77,13 @@ def _numeric(values: pd.Series) -> pd.Series:
 
 
 def model_input(frame: pd.DataFrame, schema: Schema) -> pd.DataFrame:
-    """The feature columns in schema order, with the dtypes the model expects.
+    """The feature columns in schema order, with the types of the model's
+    MLflow signature, whatever types the source file used.
 
     Numbers and booleans become float64 with NaN for missing values; categories
-    become object columns of str with MISSING_CATEGORY for missing values,
-    whatever types the source file used.
-    Every caller (training, evaluation, prediction) goes through here.
+    become object columns of str. The pipeline imputes missing values itself;
+    a missing category still becomes MISSING_CATEGORY here, what it imputes,
+    because models registered before it did expect it from here.
     """
     columns = {
         feature.name: (_categorical if feature.type == "categorical" else _numeric)(

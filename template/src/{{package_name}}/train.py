@@ -5,14 +5,17 @@ import json
 import shutil
 
 import mlflow
+import pandas as pd
 import skops.io
-from mlflow.models import infer_signature
+from mlflow.models import ModelSignature, infer_signature
+from mlflow.types import ColSpec
+from mlflow.types import Schema as ColumnTypes
 from sklearn.pipeline import Pipeline
 
 from . import tracking
 from .data import read_table, source_query, split, write_table
 from .errors import ProjectError
-from .estimators import build_estimator
+from .estimators import build_estimator, prepare_for_serving
 from .features import build_preprocessor, model_input
 from .paths import (
     DATASET_FILE,
@@ -27,6 +30,11 @@ from .schema import Schema
 from .settings import Params
 
 INPUT_EXAMPLE_ROWS = 5
+# The signature's type of each kind of feature, as model_input makes them.
+# Booleans are doubles: `mlflow models serve` casts a "boolean" column with
+# numpy, which turns a JSON null into False; a double takes true/false/null
+# as 1/0/NaN, and the pipeline imputes NaN as in training.
+SIGNATURE_TYPES = {"numeric": "double", "categorical": "string", "boolean": "double"}
 
 
 def build_pipeline(schema: Schema, params: Params) -> Pipeline:
@@ -42,7 +50,24 @@ def fit(frame, schema: Schema, params: Params) -> Pipeline:
         pipeline.fit(model_input(frame, schema), frame[schema.target.name])
     except ValueError as error:
         raise ProjectError(f"training failed: {error}") from error
+    # Trained with params.yaml's threads, logged with a server's.
+    prepare_for_serving(pipeline.named_steps["model"], params.model.family)
     return pipeline
+
+
+def signature(
+    schema: Schema, example: pd.DataFrame, pipeline: Pipeline
+) -> ModelSignature:
+    """The inputs from schema.yaml, not inferred from a few rows: every feature
+    with its type, nullable ones optional (MLflow's word for "may be null")."""
+    inferred = infer_signature(example, pipeline.predict(example))
+    inputs = ColumnTypes(
+        [
+            ColSpec(SIGNATURE_TYPES[f.type], f.name, required=not f.nullable)
+            for f in schema.features
+        ]
+    )
+    return ModelSignature(inputs, inferred.outputs)
 
 
 def _logged_params(params: Params, train_rows: int) -> dict:
@@ -93,7 +118,7 @@ def train(params: Params, schema: Schema) -> dict:
 
     example = model_input(train_frame.head(INPUT_EXAMPLE_ROWS), schema)
     model_options = {
-        "signature": infer_signature(example, pipeline.predict(example)),
+        "signature": signature(schema, example, pipeline),
         "input_example": example,
         # skops refuses to load types it does not know unless they are listed.
         "skops_trusted_types": skops.io.get_untrusted_types(

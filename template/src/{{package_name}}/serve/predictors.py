@@ -5,12 +5,14 @@ Both take a list of plain dicts (one per row, keyed by feature name) and
 return the predictions and, for classifiers, one probability per class.
 """
 
+import copy
 import logging
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
+from sklearn.impute import SimpleImputer
 
 from ..features import MISSING_CATEGORY, model_input
 from ..schema import Schema
@@ -48,7 +50,8 @@ class SklearnPredictor:
     backend = "sklearn"
 
     def __init__(self, model, schema: Schema):
-        # Per-request thread pools (n_jobs=-1) cost more than they save.
+        # Per-request thread pools (n_jobs=-1) cost more than they save; train
+        # sets n_jobs=1 itself now, models registered before did not.
         if "model__n_jobs" in model.get_params():
             model.set_params(model__n_jobs=1)
         self.model, self.schema = model, schema
@@ -164,6 +167,20 @@ def _grouped_inputs(onnx_model, groups: list[InputGroup]):
     )
 
 
+def _convertible(model):
+    """A copy of the pipeline whose categorical imputers look for
+    MISSING_CATEGORY: skl2onnx converts a string imputer only when its missing
+    marker is a string. OnnxPredictor sends a missing category as
+    MISSING_CATEGORY, which the imputers' fill value keeps as it is."""
+    copied = copy.deepcopy(model)
+    categorical = copied.named_steps["features"].named_transformers_["categorical"]
+    # Models trained before the pipeline imputed have an encoder only.
+    for step in getattr(categorical, "named_steps", {}).values():
+        if isinstance(step, SimpleImputer):
+            step.missing_values = MISSING_CATEGORY
+    return copied
+
+
 def to_onnx(model, schema: Schema):
     """Compile the fitted pipeline to an ONNX Runtime session (raises if it cannot)."""
     import onnxruntime
@@ -178,8 +195,9 @@ def to_onnx(model, schema: Schema):
         for name in group.features
     ]
     # zipmap off: class probabilities as one matrix, not a list of dicts.
-    zipmap = {id(model): {"zipmap": False}} if schema.is_classification else None
-    onnx_model = convert(model, initial_types=inputs, options=zipmap)
+    convertible = _convertible(model)
+    options = {id(convertible): {"zipmap": False}} if schema.is_classification else None
+    onnx_model = convert(convertible, initial_types=inputs, options=options)
     onnx_model = _grouped_inputs(onnx_model, groups)
     session_options = onnxruntime.SessionOptions()
     # One thread per session, no spinning: a service runs one session per
