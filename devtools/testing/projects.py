@@ -180,6 +180,7 @@ class Service:
 
     process: subprocess.Popen[bytes]
     log_file: TextIO
+    port: int = 0
 
 
 def start_service(
@@ -201,17 +202,43 @@ def start_service(
         stdout=log,
         stderr=subprocess.STDOUT,
     )
-    return Service(process, log)
+    return Service(process, log, port)
 
 
-def wait_until_ready(service: Service, port: int, timeout: float = 120) -> None:
+def start_ready_service(
+    project: Path, slug: str, env: dict[str, str] | None = None, attempts: int = 3
+) -> Service:
+    """start_service on a free port, then wait_until_ready. Another process
+    (a parallel test) can take the port between free_port() and uvicorn's
+    bind: then start again on another port."""
+    for attempt in range(1, attempts + 1):
+        service = start_service(project, slug, free_port(), env)
+        try:
+            wait_until_ready(service, service.port)
+            return service
+        except AssertionError:
+            if service.process.poll() is None:  # timed out: not a lost port
+                service.process.kill()
+                service.process.wait()
+            lost_the_port = "address already in use" in _log_text(service)
+            service.log_file.close()
+            if not lost_the_port or attempt == attempts:
+                raise
+    raise AssertionError("unreachable: attempts must be at least 1")
+
+
+def wait_until_ready(
+    service: Service, port: int, timeout: float = 120, path: str = "/ready"
+) -> None:
+    """Poll until `path` answers 200; fails with the service's log if it
+    exits or times out."""
     process = service.process
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise AssertionError(f"service exited with {process.returncode}: {_log_text(service)}")
         try:
-            if httpx.get(f"http://127.0.0.1:{port}/ready", timeout=1).status_code == 200:
+            if httpx.get(f"http://127.0.0.1:{port}{path}", timeout=1).status_code == 200:
                 return
         except httpx.HTTPError:
             pass

@@ -10,7 +10,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,7 +28,7 @@ from devtools.testing.projects import (
     python_option,
     render,
     run,
-    start_service,
+    start_ready_service,
     stop_service,
     sync,
     uv,
@@ -219,13 +218,11 @@ def assert_same_predictions(served: list, expected: dict, classification: bool) 
 def test_service_over_http(deep):
     records = sample_records(deep.path, 60)
     classification = deep.task != "regression"
-    port = free_port()
-    log_dir = deep.path / "logs" / f"predictions-{port}"
+    log_dir = deep.path / "logs" / "predictions-over-http"
     env = {"SERVE_PREDICTION_LOG_DIR": str(log_dir), "SERVE_MAX_BATCH_SIZE": "100"}
-    service = start_service(deep.path, deep.slug, port, env)
+    service = start_ready_service(deep.path, deep.slug, env)
     try:
-        wait_until_ready(service, port)
-        base = f"http://127.0.0.1:{port}"
+        base = f"http://127.0.0.1:{service.port}"
         client = httpx.Client(base_url=base, timeout=30)
         served = 0
 
@@ -268,12 +265,10 @@ def test_service_over_http(deep):
 def serve_simulated_traffic(deep: Deep, log_dir: Path, *flags: str) -> str:
     """Run the service, send it `simulate-drift` traffic, stop it (which
     flushes the prediction log into log_dir); returns its /metrics page."""
-    port = free_port()
     env = {"SERVE_PREDICTION_LOG_DIR": str(log_dir)}
-    service = start_service(deep.path, deep.slug, port, env)
+    service = start_ready_service(deep.path, deep.slug, env)
     try:
-        wait_until_ready(service, port)
-        url = f"http://127.0.0.1:{port}"
+        url = f"http://127.0.0.1:{service.port}"
         sent = in_project(deep.path, deep.slug, "simulate-drift", "--url", url, *flags)
         assert f"{TRAFFIC_ROWS} " in sent.stdout
         return httpx.get(f"{url}/metrics").text
@@ -380,11 +375,9 @@ def dashboard_metric_names(dashboard: Path) -> set[str]:
 def test_service_openapi_fuzzing(deep):
     """schemathesis against the live OpenAPI document: no 5xx, documented
     status codes, responses that match the schema."""
-    port = free_port()
-    service = start_service(deep.path, deep.slug, port, {"SERVE_PREDICTION_LOG_DIR": ""})
+    service = start_ready_service(deep.path, deep.slug, {"SERVE_PREDICTION_LOG_DIR": ""})
     try:
-        wait_until_ready(service, port)
-        fuzz(f"http://127.0.0.1:{port}/openapi.json")
+        fuzz(f"http://127.0.0.1:{service.port}/openapi.json")
     finally:
         stop_service(service)
 
@@ -502,17 +495,14 @@ def start_mlflow_serve(project: Path, model_uri: str, port: int) -> Service:
         stdout=log,
         stderr=subprocess.STDOUT,
     )
-    service = Service(process, log)
-    deadline = time.monotonic() + 120
-    while process.poll() is None and time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
-                return service
-        except httpx.HTTPError:
-            time.sleep(0.3)
-    process.kill()
-    log.close()
-    raise AssertionError(f"mlflow models serve did not start:\n{Path(log.name).read_text()}")
+    service = Service(process, log, port)
+    try:
+        wait_until_ready(service, port, path="/health")
+    except AssertionError:
+        process.kill()
+        log.close()
+        raise
+    return service
 
 
 def test_mlflow_models_serve_answers_like_the_project(deep):

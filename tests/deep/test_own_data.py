@@ -20,15 +20,13 @@ import yaml
 
 from devtools.testing.own_data import machines, penguins
 from devtools.testing.projects import (
-    free_port,
     in_project,
     project_answers,
     render,
     run,
-    start_service,
+    start_ready_service,
     stop_service,
     sync,
-    wait_until_ready,
 )
 from devtools.testing.stack import postgres_server
 from tests.deep.test_generated_project import first_commit
@@ -239,11 +237,9 @@ def test_batch_prediction_of_an_owner_file(own, tmp_path):
 
 def test_served_then_simulated_drift_is_flagged_by_the_monitor(own, tmp_path):
     log_dir = tmp_path / "predictions"
-    port = free_port()
-    service = start_service(own.path, own.slug, port, {"SERVE_PREDICTION_LOG_DIR": str(log_dir)})
+    service = start_ready_service(own.path, own.slug, {"SERVE_PREDICTION_LOG_DIR": str(log_dir)})
     try:
-        wait_until_ready(service, port)
-        url = f"http://127.0.0.1:{port}"
+        url = f"http://127.0.0.1:{service.port}"
         records = feature_records(own, 30)
         answer = httpx.post(f"{url}/predict/batch", json={"records": records}, timeout=30)
         assert answer.status_code == 200, answer.text

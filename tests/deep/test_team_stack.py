@@ -22,15 +22,13 @@ import pytest
 import yaml
 
 from devtools.testing.projects import (
-    free_port,
     in_project,
     project_answers,
     render,
     run,
-    start_service,
+    start_ready_service,
     stop_service,
     sync,
-    wait_until_ready,
 )
 from devtools.testing.stack import (
     S3_CREDENTIALS,
@@ -245,11 +243,9 @@ def test_service_serves_the_champion_from_the_server_registry(team, tmp_path):
     records = sample_records(team.project, 40)
     expected = in_process(team.project, records, env={"MLFLOW_TRACKING_URI": team.tracking_uri})
 
-    port = free_port()
-    service = start_service(team.project, team.slug, port, env)
+    service = start_ready_service(team.project, team.slug, env)
     try:
-        wait_until_ready(service, port)
-        client = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30)
+        client = httpx.Client(base_url=f"http://127.0.0.1:{service.port}", timeout=30)
         metadata = client.get("/metadata").json()
         assert metadata["name"] == registry["model_name"]
         assert metadata["alias"] == "champion"
