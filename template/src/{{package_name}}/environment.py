@@ -2,8 +2,9 @@
 
 Four groups: SERVE_* (the service; `simulate-drift` and `monitor` use the
 API key and the prediction log directory too), MLFLOW_TRACKING_URI (tracking),
-MONITOR_* (the monitor) and GITHUB_ACTOR (who approves a promotion in CI). Commands and the service read a group once with
-`<Group>.read()` and pass the values down. params.yaml (settings.py) holds
+MONITOR_* (the monitor) and GITHUB_ACTOR (who promotes by hand in CI).
+Commands and the service read a group once with `<Group>.read()` and pass the
+values down. params.yaml (settings.py) holds
 what is versioned with the model; these hold what differs between machines.
 """
 

@@ -100,19 +100,28 @@ def build(decision: dict, run: Run, params: Params, schema: Schema) -> Card:
 def publish(
     client: MlflowClient, card: Card, name: str, version: str, run_id: str
 ) -> str:
-    """Log the card to the run, set it as the version's description and write
-    reports/model_card.md; returns the Markdown."""
+    """Log the card to the run (under model_card/v<version>/), set it as the
+    version's description and write reports/model_card.md; returns the
+    Markdown."""
     markdown = to_markdown(card)
     with tempfile.TemporaryDirectory() as folder:
         (Path(folder) / "model_card.md").write_text(markdown)
         (Path(folder) / "model_card.json").write_text(
             json.dumps(card, indent=2, default=str) + "\n"
         )
-        client.log_artifacts(run_id, folder)
-    client.update_model_version(name, version, description=_description(markdown))
+        # One folder per version: a run registered again (only the gate's
+        # params changed) keeps the card of each version.
+        client.log_artifacts(run_id, folder, artifact_path=card_folder(version))
+    description = _description(markdown, version)
+    client.update_model_version(name, version, description=description)
     MODEL_CARD_REPORT.parent.mkdir(parents=True, exist_ok=True)
     MODEL_CARD_REPORT.write_text(markdown)
     return markdown
+
+
+def card_folder(version: str) -> str:
+    """Where a version's card is among its run's artifacts."""
+    return f"model_card/v{version}"
 
 
 def _read(path: Path) -> dict:
@@ -177,19 +186,20 @@ def _calibration(schema: Schema) -> dict | str:
     return _read(CALIBRATION_REPORT) or NOT_RECORDED
 
 
-def _description(markdown: str) -> str:
+def _description(markdown: str, version: str) -> str:
     if len(markdown) <= MAX_DESCRIPTION_CHARS:
         return markdown
-    note = "\n\n(Cut short: the whole card is the run's artifact model_card.md.)\n"
+    whole = f"{card_folder(version)}/model_card.md"
+    note = f"\n\n(Cut short: the whole card is the run's artifact {whole}.)\n"
     return markdown[: MAX_DESCRIPTION_CHARS - len(note)] + note
 
 
 def to_markdown(card: Card) -> str:
     model = card["model"]
+    kind = f"Task: {model['task']}; model family: {model['family']}."
     sections = [
         f"# Model card: {model['name']} v{model['version']}",
-        f"{card['purpose']}\n\n"
-        f"Task: {model['task']}; model family: {model['family']}.",
+        f"{card['purpose']}\n\n{kind}",
         _data_section(card["training_data"]),
         _schema_section(card["schema"]),
         _metrics_section(card["metrics"]),
