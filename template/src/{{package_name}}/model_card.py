@@ -245,13 +245,20 @@ def _data_section(data: dict) -> str:
 
 
 def _schema_section(schema: dict) -> str:
-    target = ", ".join(f"{key} {value}" for key, value in schema["target"].items())
-    features = [[f["name"], f["type"], f["nullable"]] for f in schema["features"]]
+    target = dict(schema["target"])
+    about = target.pop("description", "")
+    name = target.pop("name")
+    facts = ", ".join(f"{key.replace('_', ' ')} {v}" for key, v in target.items())
+    features = [
+        [f["name"], f["type"], "yes" if f["nullable"] else "no"]
+        for f in schema["features"]
+    ]
     return "\n".join(
         [
             "## Schema",
             "",
-            f"Target: {target}. schema.yaml sha256 `{schema['sha256']}`.",
+            f"Target `{name}` ({facts or 'numeric'}){f': {about}' if about else ''}.",
+            f"schema.yaml sha256 `{schema['sha256']}`.",
             "",
             _table(["Feature", "Type", "Nullable"], features),
         ]
