@@ -55,10 +55,10 @@ def build(decision: dict, run: Run, params: Params, schema: Schema) -> Card:
             "location": _location(params),
             "rows": {
                 "prepared": _read(PREPARE_REPORT).get("rows_prepared", NOT_RECORDED),
-                "train": int(logged["train_rows"]) if "train_rows" in logged else None,
+                "train": int(logged.get("train_rows", 0)) or NOT_RECORDED,
                 "holdout": decision["holdout"]["rows"],
             },
-            "date_range": _date_range(),
+            "date_range": date_range(DATASET_FILE),
             "sha256": tags.get("data_sha256", NOT_RECORDED),
         },
         "schema": {
@@ -112,7 +112,7 @@ def publish(
         # One folder per version: a run registered again (only the gate's
         # params changed) keeps the card of each version.
         client.log_artifacts(run_id, folder, artifact_path=card_folder(version))
-    description = _description(markdown, version)
+    description = description_of(markdown, version)
     client.update_model_version(name, version, description=description)
     MODEL_CARD_REPORT.parent.mkdir(parents=True, exist_ok=True)
     MODEL_CARD_REPORT.write_text(markdown)
@@ -146,12 +146,12 @@ def _location(params: Params) -> str:
     return f"{data.n_rows} generated rows (seed {params.seed})"
 
 
-def _date_range() -> dict | str:
+def date_range(path: Path) -> dict | str:
     """First and last time of each date/time column of the prepared data
     (typed columns: Parquet and SQL sources keep them, CSV does not)."""
-    if not DATASET_FILE.is_file():
+    if not path.is_file():
         return "none"
-    dates = read_table(DATASET_FILE).select_dtypes(include=["datetime", "datetimetz"])
+    dates = read_table(path).select_dtypes(include=["datetime", "datetimetz"])
     if dates.empty:
         return "none"
     return {
@@ -186,7 +186,8 @@ def _calibration(schema: Schema) -> dict | str:
     return _read(CALIBRATION_REPORT) or NOT_RECORDED
 
 
-def _description(markdown: str, version: str) -> str:
+def description_of(markdown: str, version: str) -> str:
+    """The card as a version's description: whole, or cut to the column's size."""
     if len(markdown) <= MAX_DESCRIPTION_CHARS:
         return markdown
     whole = f"{card_folder(version)}/model_card.md"
