@@ -104,7 +104,9 @@ def promote(
         raise ProjectError(f"model {name!r} has no version {version}") from error
     current = _alias_version(client, name, CHAMPION)
     replaced = None if current is None else str(current.version)
-    if replaced is not None and replaced != str(version):
+    if replaced == str(version):
+        replaced = None  # approving the champion again replaces nothing
+    if replaced is not None:
         client.set_model_version_tag(name, version, PREVIOUS_CHAMPION_TAG, replaced)
     client.set_registered_model_alias(name, CHAMPION, version)
     by = by or approvals.current_user()
