@@ -172,8 +172,12 @@ def test_repro_is_incremental_and_the_gate_decides(deep):
     newest = str(len(versions) + 2)
     assert facts["aliases"] == {"champion": newest, "challenger": newest}
 
+    # The newest version's card, from a Git checkout: the commit is named.
+    card = (deep.path / "reports/model_card.md").read_text()
+    assert f"v{newest}" in card and "Git commit: `" in card
+
     # Rollback from the CLI returns to the champion the newest one replaced.
-    rolled = in_project(deep.path, deep.slug, "rollback").stdout
+    rolled = in_project(deep.path, deep.slug, "rollback", "--reason", "a test").stdout
     assert f"rolled back to v{champion}" in rolled
     assert project_facts(deep.path)["aliases"]["champion"] == champion
 

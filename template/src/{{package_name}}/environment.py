@@ -1,9 +1,10 @@
 """Settings from environment variables, the only place they are read.
 
-Three groups: SERVE_* (the service; `simulate-drift` and `monitor` use the
-API key and the prediction log directory too), MLFLOW_TRACKING_URI (tracking)
-and MONITOR_* (the monitor). Commands and the service read a group once with
-`<Group>.read()` and pass the values down. params.yaml (settings.py) holds
+Four groups: SERVE_* (the service; `simulate-drift` and `monitor` use the
+API key and the prediction log directory too), MLFLOW_TRACKING_URI (tracking),
+MONITOR_* (the monitor) and GITHUB_ACTOR (who promotes by hand in CI).
+Commands and the service read a group once with `<Group>.read()` and pass the
+values down. params.yaml (settings.py) holds
 what is versioned with the model; these hold what differs between machines.
 """
 
@@ -73,6 +74,16 @@ class MonitorSettings(EnvironmentSettings):
     pushgateway_url: str | None = None
 
     _empty = field_validator("pushgateway_url", mode="before")(_empty_is_none)
+
+
+class ApprovalSettings(EnvironmentSettings):
+    """Who promotes or rolls back by hand, when GitHub Actions runs it."""
+
+    model_config = SettingsConfigDict(frozen=True)
+
+    github_actor: str | None = Field(None, validation_alias="GITHUB_ACTOR")
+
+    _empty = field_validator("github_actor", mode="before")(_empty_is_none)
 
 
 def _problems(group: type[BaseSettings], error: ValidationError) -> list[str]:

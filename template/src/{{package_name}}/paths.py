@@ -21,7 +21,12 @@ PREPARE_REPORT = Path("reports/prepare.json")  # rows read, dropped, kept
 VALIDATION_REPORT = Path("reports/validation.json")
 METRICS_FILE = Path("reports/metrics.json")
 PLOTS_DIR = Path("reports/plots")
+# Written by evaluate when the model supports them; read by the model card.
+IMPORTANCE_REPORT = Path("reports/importance.json")
+SLICES_REPORT = Path("reports/slices.json")
+CALIBRATION_REPORT = Path("reports/calibration.json")
 REGISTRY_REPORT = Path("reports/registry.json")
+MODEL_CARD_REPORT = Path("reports/model_card.md")  # the newest version's card
 
 PREDICTION_LOG_DIR = Path("logs/predictions")  # written by the service
 MONITORING_DIR = Path("reports/monitoring")  # report.html, summary.json, monitor.prom

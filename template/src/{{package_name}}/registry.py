@@ -5,7 +5,9 @@ Aliases: "challenger" is the newest registered version; "champion" is the one
 that serves. The gate (gate.py) scores both on the same holdout rows; its
 decision goes to reports/registry.json and to the challenger's "gate.*"
 version tags. Each promotion tags the new champion with the version it
-replaced, so a rollback can always return to the previous champion.
+replaced, so a rollback can always return to the previous champion. Every
+change of champion, the gate's or by hand, is recorded with who, when and why
+(approvals.py); each version gets a model card (model_card.py).
 """
 
 import json
@@ -15,7 +17,7 @@ import mlflow
 from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
 
-from . import gate, metrics, tracking
+from . import approvals, gate, metrics, model_card, tracking
 from .errors import ProjectError
 from .paths import REGISTRY_REPORT, RUN_FILE
 from .schema import Schema
@@ -84,24 +86,38 @@ def _alias_version(client: MlflowClient, name: str, alias: str):
         return None
 
 
-def promote(name: str, version: str, client: MlflowClient | None = None) -> str:
-    """Make `version` the champion, remembering the champion it replaces."""
+def promote(
+    name: str,
+    version: str,
+    reason: str,
+    *,
+    by: str | None = None,
+    client: MlflowClient | None = None,
+) -> str:
+    """Make `version` the champion, remembering the champion it replaces and
+    recording who (default: the current user), when and why."""
+    reason = approvals.require_reason(reason)
     client = client or _client()
     try:
         client.get_model_version(name, version)
     except MlflowException as error:
         raise ProjectError(f"model {name!r} has no version {version}") from error
     current = _alias_version(client, name, CHAMPION)
-    if current is not None and str(current.version) != str(version):
-        client.set_model_version_tag(
-            name, version, PREVIOUS_CHAMPION_TAG, str(current.version)
-        )
+    replaced = None if current is None else str(current.version)
+    if replaced == str(version):
+        replaced = None  # approving the champion again replaces nothing
+    if replaced is not None:
+        client.set_model_version_tag(name, version, PREVIOUS_CHAMPION_TAG, replaced)
     client.set_registered_model_alias(name, CHAMPION, version)
+    by = by or approvals.current_user()
+    approvals.record(client, name, str(version), "promote", reason, by, replaced)
     return str(version)
 
 
-def rollback(name: str) -> str:
-    """Return the champion alias to the version it replaced."""
+def rollback(name: str, reason: str, *, by: str | None = None) -> str:
+    """Return the champion alias to the version it replaced, recording who
+    (default: the current user), when and why."""
+    reason = approvals.require_reason(reason)
     client = _client()
     current = _alias_version(client, name, CHAMPION)
     if current is None:
@@ -112,6 +128,10 @@ def rollback(name: str) -> str:
             f"champion version {current.version} of {name!r} has no previous champion"
         )
     client.set_registered_model_alias(name, CHAMPION, previous)
+    by = by or approvals.current_user()
+    approvals.record(
+        client, name, previous, "rollback", reason, by, str(current.version)
+    )
     return previous
 
 
@@ -148,7 +168,7 @@ def register(params: Params, schema: Schema) -> Decision:
     version = str(mlflow.register_model(run["model_uri"], name).version)
     client.set_registered_model_alias(name, CHALLENGER, version)
     if outcome.promoted:
-        promote(name, version, client)
+        promote(name, version, outcome.reason, by=approvals.GATE, client=client)
     decision = Decision(
         model_name=name,
         version=version,
@@ -168,6 +188,9 @@ def register(params: Params, schema: Schema) -> Decision:
         client.set_model_version_tag(name, version, key, value)
     REGISTRY_REPORT.parent.mkdir(parents=True, exist_ok=True)
     REGISTRY_REPORT.write_text(json.dumps(asdict(decision), indent=2) + "\n")
+    recorded = client.get_run(run["run_id"])
+    card = model_card.build(asdict(decision), recorded, params, schema)
+    model_card.publish(client, card, name, version, run["run_id"])
     return decision
 
 
@@ -193,6 +216,8 @@ def list_versions(name: str) -> list[dict]:
                 for key, value in sorted(v.tags.items())
                 if key.startswith(GATE_TAG_PREFIX)
             },
+            # Who made it champion (or returned to it), when and why.
+            "approvals": approvals.history(v.tags),
         }
         for v in sorted(versions, key=lambda v: int(v.version), reverse=True)
     ]
