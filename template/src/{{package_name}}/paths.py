@@ -21,6 +21,9 @@ PREPARE_REPORT = Path("reports/prepare.json")  # rows read, dropped, kept
 VALIDATION_REPORT = Path("reports/validation.json")
 METRICS_FILE = Path("reports/metrics.json")
 PLOTS_DIR = Path("reports/plots")
+IMPORTANCE_FILE = Path("reports/importance.json")  # permutation importance
+SLICES_FILE = Path("reports/slices.json")  # the metric per category
+CALIBRATION_FILE = Path("reports/calibration.json")  # classifiers only
 REGISTRY_REPORT = Path("reports/registry.json")
 
 PREDICTION_LOG_DIR = Path("logs/predictions")  # written by the service
