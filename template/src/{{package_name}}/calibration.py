@@ -16,7 +16,9 @@ from .schema import Schema
 BINS = 10  # equal-width probability bins of the reliability curve and the ECE
 
 
-def model_calibration(model, frame: pd.DataFrame, schema: Schema):
+def model_calibration(
+    model, frame: pd.DataFrame, schema: Schema
+) -> tuple[dict, pd.DataFrame]:
     """calibration() of a fitted classifier on a labelled frame."""
     y_proba = model.predict_proba(model_input(frame, schema))
     return calibration(
