@@ -144,6 +144,21 @@ def test_pipeline_trains_tracks_and_registers(deep):
     assert metrics[facts["metric"]] == pytest.approx(champion, rel=1e-6)
 
 
+def test_dvc_plots_show_has_data_for_every_plot(deep):
+    """Every plot of dvc.yaml has rows, importance, slices and (classifiers)
+    the reliability curve included; the calibration numbers are metrics."""
+    dvc_yaml = yaml.safe_load((deep.path / "dvc.yaml").read_text())
+    defined = [name for plot in dvc_yaml["plots"] for name in plot]
+    shown = json.loads(in_project(deep.path, "dvc", "plots", "show", "--json").stdout)
+    for name in defined:
+        assert shown["data"][name][0]["content"]["data"]["values"], name
+    classifies = deep.task != "regression"
+    assert "Permutation importance" in defined
+    assert ("Reliability curve" in defined) == classifies
+    metrics = in_project(deep.path, "dvc", "metrics", "show", "--json").stdout
+    assert ("expected_calibration_error" in metrics) == classifies
+
+
 def test_repro_is_incremental_and_the_gate_decides(deep):
     second = repro(deep.path)
     assert "Running stage" not in second

@@ -1,20 +1,26 @@
-"""Score the trained model on the holdout split: metrics, baseline and plots."""
+"""Score the trained model on the holdout split: metrics, baseline and plots;
+which features it relies on, its metric per slice and, for classifiers, how
+well calibrated its probabilities are."""
 
 import json
+from pathlib import Path
 
 import mlflow
 import pandas as pd
 from sklearn.dummy import DummyClassifier, DummyRegressor
 
-from . import metrics, tracking
+from . import calibration, importance, metrics, slices, tracking
 from .data import read_table
 from .features import model_input
 from .paths import (
+    CALIBRATION_FILE,
     HOLDOUT_FILE,
+    IMPORTANCE_FILE,
     METRICS_FILE,
     MODEL_DIR,
     PLOTS_DIR,
     RUN_FILE,
+    SLICES_FILE,
     TRAIN_FILE,
 )
 from .schema import Schema
@@ -46,25 +52,67 @@ def baseline_metrics(
     return score(dummy, holdout, schema)[0]
 
 
+def insights(
+    model, holdout: pd.DataFrame, schema: Schema
+) -> tuple[dict[Path, dict], dict[str, pd.DataFrame]]:
+    """Importance, slices and calibration: reports by path, plot tables by name."""
+    explained = importance.permutation_importances(model, holdout, schema)
+    sliced = slices.slice_metrics(model, holdout, schema)
+    reports = {IMPORTANCE_FILE: explained, SLICES_FILE: sliced}
+    tables = {
+        "importance.csv": importance.importance_table(explained),
+        "slices.csv": slices.slices_table(sliced),
+    }
+    if schema.is_classification:
+        reports[CALIBRATION_FILE], tables["calibration.csv"] = (
+            calibration.model_calibration(model, holdout, schema)
+        )
+    return reports, tables
+
+
+def _tracked(reports: dict[Path, dict]) -> tuple[dict[str, float], dict[str, str]]:
+    """The numbers of the reports worth a metric or a tag on the run."""
+    logged: dict[str, float] = {}
+    tags: dict[str, str] = {}
+    if CALIBRATION_FILE in reports:
+        report = reports[CALIBRATION_FILE]
+        logged |= {
+            name: report[name] for name in ("brier_score", "expected_calibration_error")
+        }
+    sliced = reports[SLICES_FILE]
+    if worst := sliced["worst"]:
+        logged[f"worst_slice_{sliced['metric']}"] = worst["value"]
+        tags["worst_slice"] = f"{worst['feature']}={worst['category']}"
+    return logged, tags
+
+
 def evaluate(schema: Schema) -> dict:
     model = mlflow.sklearn.load_model(str(MODEL_DIR))
     holdout = read_table(HOLDOUT_FILE)
     results, tables = score(model, holdout, schema)
     baseline = baseline_metrics(schema, read_table(TRAIN_FILE), holdout)
+    reports, insight_tables = insights(model, holdout, schema)
 
     METRICS_FILE.parent.mkdir(parents=True, exist_ok=True)
     report = {**results, "holdout_rows": len(holdout), "baseline": baseline}
     METRICS_FILE.write_text(json.dumps(report, indent=2) + "\n")
+    for path, content in reports.items():
+        path.write_text(json.dumps(content, indent=2) + "\n")
     PLOTS_DIR.mkdir(parents=True, exist_ok=True)
-    for name, table in tables.items():
+    for name, table in (tables | insight_tables).items():
         table.to_csv(PLOTS_DIR / name, index=False)
 
     run = json.loads(RUN_FILE.read_text())
+    logged, tags = _tracked(reports)
     tracking.connect()
     with mlflow.start_run(run_id=run["run_id"]):
         mlflow.log_metrics(results)
         mlflow.log_metrics(
             {f"baseline_{name}": value for name, value in baseline.items()}
         )
+        mlflow.log_metrics(logged)
+        mlflow.set_tags(tags)
         mlflow.log_artifacts(str(PLOTS_DIR), artifact_path="plots")
+        for path in reports:
+            mlflow.log_artifact(str(path), artifact_path="reports")
     return report

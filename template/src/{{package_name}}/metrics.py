@@ -106,3 +106,18 @@ def plot_tables(
         fpr, tpr, _ = skm.roc_curve(np.asarray(y_true) == positive, scores)
         tables["roc.csv"] = pd.DataFrame({"fpr": fpr, "tpr": tpr}).round(5)
     return tables
+
+
+# sklearn's scorer of each metric importance and slices measure: the value
+# compute() gives (roc_auc does not depend on which class is positive), from
+# any fitted model on any rows. Scorers return lower-is-better metrics negated.
+SCORERS = {
+    "roc_auc": "roc_auc",
+    "f1_macro": "f1_macro",
+    "rmse": "neg_root_mean_squared_error",
+}
+
+
+def headline_metric(task: str) -> Metric:
+    """The task's first metric, the one feature importance and slices report."""
+    return metric_for(task, TASKS[task].metrics[0])

@@ -18,13 +18,13 @@ from mlflow.entities import Run
 
 from .data import read_table
 from .paths import (
-    CALIBRATION_REPORT,
+    CALIBRATION_FILE,
     DATASET_FILE,
-    IMPORTANCE_REPORT,
+    IMPORTANCE_FILE,
     METRICS_FILE,
     MODEL_CARD_REPORT,
     PREPARE_REPORT,
-    SLICES_REPORT,
+    SLICES_FILE,
 )
 from .schema import Schema
 from .settings import Params
@@ -71,7 +71,7 @@ def build(decision: dict, run: Run, params: Params, schema: Schema) -> Card:
         },
         "metrics": _metrics(),
         "top_features": _top_features(),
-        "slices": _read(SLICES_REPORT) or NOT_RECORDED,
+        "slices": _read(SLICES_FILE) or NOT_RECORDED,
         "calibration": _calibration(schema),
         "gate": {
             key: decision[key]
@@ -174,7 +174,7 @@ def _metrics() -> dict | str:
 
 
 def _top_features() -> dict | str:
-    report = _read(IMPORTANCE_REPORT)
+    report = _read(IMPORTANCE_FILE)
     if not report:
         return NOT_RECORDED
     return report | {"features": report.get("features", [])[:TOP_FEATURES]}
@@ -183,7 +183,7 @@ def _top_features() -> dict | str:
 def _calibration(schema: Schema) -> dict | str:
     if not schema.is_classification:
         return "not applicable (regression)"
-    return _read(CALIBRATION_REPORT) or NOT_RECORDED
+    return _read(CALIBRATION_FILE) or NOT_RECORDED
 
 
 def description_of(markdown: str, version: str) -> str:

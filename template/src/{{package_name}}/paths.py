@@ -21,10 +21,9 @@ PREPARE_REPORT = Path("reports/prepare.json")  # rows read, dropped, kept
 VALIDATION_REPORT = Path("reports/validation.json")
 METRICS_FILE = Path("reports/metrics.json")
 PLOTS_DIR = Path("reports/plots")
-# Written by evaluate when the model supports them; read by the model card.
-IMPORTANCE_REPORT = Path("reports/importance.json")
-SLICES_REPORT = Path("reports/slices.json")
-CALIBRATION_REPORT = Path("reports/calibration.json")
+IMPORTANCE_FILE = Path("reports/importance.json")  # permutation importance
+SLICES_FILE = Path("reports/slices.json")  # the metric per category
+CALIBRATION_FILE = Path("reports/calibration.json")  # classifiers only
 REGISTRY_REPORT = Path("reports/registry.json")
 MODEL_CARD_REPORT = Path("reports/model_card.md")  # the newest version's card
 
