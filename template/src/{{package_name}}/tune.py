@@ -48,10 +48,14 @@ def tune(params: Params, schema: Schema) -> TuningResult:
         direction="maximize" if metric.greater_is_better else "minimize",
         sampler=optuna.samplers.TPESampler(seed=params.seed),
     )
+    experiment_id = tracking.use_experiment(params.mlflow.experiment)
 
     def objective(trial: optuna.Trial) -> float:
         values = {name: suggest(trial, name, dim) for name, dim in space.items()}
-        with mlflow.start_run(run_name=f"trial {trial.number}", nested=True):
+        # The experiment named, not inherited: a new one is not the active one.
+        with mlflow.start_run(
+            experiment_id=experiment_id, run_name=f"trial {trial.number}", nested=True
+        ):
             mlflow.log_params(values)
             try:
                 scores = cross_validate(
@@ -69,7 +73,6 @@ def tune(params: Params, schema: Schema) -> TuningResult:
         return mean
 
     settings = params.tune
-    experiment_id = tracking.use_experiment(params.mlflow.experiment)
     with mlflow.start_run(experiment_id=experiment_id, run_name="tune") as run:
         mlflow.log_params(_logged_settings(params, metric, len(train_frame)))
         mlflow.set_tags(tracking.lineage_tags(DATASET_FILE, SCHEMA_FILE))
