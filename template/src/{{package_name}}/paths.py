@@ -14,6 +14,8 @@ DATASET_FILE = Path("data/prepared/dataset.parquet")
 TRAIN_FILE = Path("data/split/train.parquet")
 HOLDOUT_FILE = Path("data/split/holdout.parquet")
 
+# The tune stage's best hyperparameters, which the train stage reads.
+TUNED_PARAMS_FILE = Path("models/tuned_params.json")
 MODEL_DIR = Path("models/model")
 RUN_FILE = Path("models/run.json")
 

@@ -79,6 +79,66 @@ class ModelParams(_Strict):
         return dict(getattr(self, self.family) or {})
 
 
+class SearchDimension(_Strict):
+    """One hyperparameter's search range: `choices`, or `low` to `high`
+    (integers when both bounds are, unless `type` says otherwise; `log`
+    samples evenly across orders of magnitude)."""
+
+    low: int | float | None = None
+    high: int | float | None = None
+    log: bool = False
+    type: Literal["int", "float"] | None = None
+    choices: list[str | bool | int | float | None] | None = None
+
+    @model_validator(mode="after")
+    def _a_range_or_choices(self) -> "SearchDimension":
+        if self.choices is not None:
+            ranged = self.low is not None or self.high is not None
+            if ranged or self.log or self.type:
+                raise ValueError("give either choices or low/high, not both")
+            if not self.choices:
+                raise ValueError("choices is empty")
+            return self
+        if self.low is None or self.high is None:
+            raise ValueError("give low and high (a range) or choices (a list)")
+        if self.low >= self.high:
+            raise ValueError(f"low ({self.low}) must be below high ({self.high})")
+        if self.log and self.low <= 0:
+            raise ValueError("log: true needs low above 0")
+        if self.type == "int" and not (_integral(self.low) and _integral(self.high)):
+            raise ValueError("type: int needs whole-number low and high")
+        return self
+
+    @property
+    def kind(self) -> Literal["choices", "int", "float"]:
+        if self.choices is not None:
+            return "choices"
+        if self.type is not None:
+            return self.type
+        integers = isinstance(self.low, int) and isinstance(self.high, int)
+        return "int" if integers else "float"
+
+
+def _integral(value: float | None) -> bool:
+    return value is not None and float(value).is_integer()
+
+
+class TuneParams(_Strict):
+    enabled: bool = False
+    # The budget: the search stops at whichever comes first.
+    n_trials: int | None = Field(30, gt=0)
+    timeout_seconds: float | None = Field(None, gt=0)
+    cv_folds: int = Field(5, ge=2)
+    # Per model family: the hyperparameters to search, each a SearchDimension.
+    space: dict[ModelFamily, dict[str, SearchDimension]] = {}
+
+    @model_validator(mode="after")
+    def _a_budget(self) -> "TuneParams":
+        if self.n_trials is None and self.timeout_seconds is None:
+            raise ValueError("set n_trials, timeout_seconds or both: the search's end")
+        return self
+
+
 class TrackingParams(_Strict):
     experiment: str = Field(min_length=1)
 
@@ -154,6 +214,7 @@ class Params(_Strict):
     seed: int = 42
     data: DataParams
     model: ModelParams
+    tune: TuneParams = TuneParams()
     mlflow: TrackingParams
     # `register` would shadow a pydantic attribute; the YAML key stays `register`.
     registry: RegisterParams = Field(alias="register")

@@ -28,6 +28,7 @@ from .paths import (
 from .prediction_buckets import METADATA_KEY, prediction_buckets
 from .schema import Schema
 from .settings import Params
+from .tuned import TuningResult, tuning_for_training, with_tuned
 
 INPUT_EXAMPLE_ROWS = 5
 # The signature's type of each kind of feature, as model_input makes them.
@@ -98,14 +99,27 @@ def _sql_source(params: Params) -> dict:
     }
 
 
-def _split_dataset(schema: Schema, params: Params):
+def _hyperparameter_source(tuning: TuningResult | None) -> dict[str, str]:
+    """Where model.<family>'s values came from, for the run's reader."""
+    if tuning is None:
+        return {"hyperparameters_source": "params.yaml"}
+    return {"hyperparameters_source": "tune", "tune_run_id": tuning.run_id or ""}
+
+
+def split_dataset(schema: Schema, params: Params):
+    """(train, holdout) of the prepared data set: the same rows every time
+    for the same seed and data.test_size (tune relies on it)."""
     dataset = read_table(DATASET_FILE)
     try:
-        train_frame, holdout_frame = split(dataset, schema, params)
+        return split(dataset, schema, params)
     except ValueError as error:
         raise ProjectError(
             f"cannot split {DATASET_FILE} into train and holdout: {error}"
         ) from error
+
+
+def _split_dataset(schema: Schema, params: Params):
+    train_frame, holdout_frame = split_dataset(schema, params)
     write_table(train_frame, TRAIN_FILE)
     write_table(holdout_frame, HOLDOUT_FILE)
     return train_frame
@@ -113,6 +127,9 @@ def _split_dataset(schema: Schema, params: Params):
 
 def train(params: Params, schema: Schema) -> dict:
     """Fit, log params/tags/model to MLflow, save the model locally for DVC."""
+    tuning = tuning_for_training(params)
+    if tuning is not None:
+        params = with_tuned(params, tuning.hyperparameters)
     train_frame = _split_dataset(schema, params)
     pipeline = fit(train_frame, schema, params)
 
@@ -137,6 +154,7 @@ def train(params: Params, schema: Schema) -> dict:
     with mlflow.start_run(experiment_id=experiment_id) as run:
         mlflow.log_params(_logged_params(params, len(train_frame)))
         mlflow.set_tags(tracking.lineage_tags(DATASET_FILE, SCHEMA_FILE))
+        mlflow.set_tags(_hyperparameter_source(tuning))
         logged = mlflow.sklearn.log_model(pipeline, name="model", **model_options)
 
     shutil.rmtree(MODEL_DIR, ignore_errors=True)
