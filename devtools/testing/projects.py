@@ -21,7 +21,7 @@ import yaml
 
 TEMPLATE_ROOT = Path(__file__).resolve().parents[2]
 TASKS = ["binary_classification", "multiclass_classification", "regression"]
-FAMILIES = ["random_forest", "gradient_boosting", "linear"]
+FAMILIES = ["random_forest", "gradient_boosting", "linear", "lightgbm", "xgboost"]
 DEFAULT_PYTHON = "3.12"
 
 

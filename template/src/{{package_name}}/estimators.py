@@ -1,58 +1,123 @@
 """Model families: one name in params.yaml, the right estimator for the task."""
 
+import importlib
+import importlib.metadata
 import inspect
 
 from sklearn.base import BaseEstimator
-from sklearn.ensemble import (
-    HistGradientBoostingClassifier,
-    HistGradientBoostingRegressor,
-    RandomForestClassifier,
-    RandomForestRegressor,
-)
-from sklearn.linear_model import LogisticRegression, Ridge
+from sklearn.multiclass import OneVsRestClassifier
 
 from .errors import ProjectError
 from .tasks import TASKS
 
+# "module.Class", imported when a family is built: LightGBM and XGBoost are
+# optional dependencies (FAMILY_EXTRAS), installed only where they are used.
 ESTIMATORS = {
-    ("classification", "random_forest"): RandomForestClassifier,
-    ("classification", "gradient_boosting"): HistGradientBoostingClassifier,
-    ("classification", "linear"): LogisticRegression,
-    ("regression", "random_forest"): RandomForestRegressor,
-    ("regression", "gradient_boosting"): HistGradientBoostingRegressor,
-    ("regression", "linear"): Ridge,
+    ("classification", "random_forest"): "sklearn.ensemble.RandomForestClassifier",
+    ("classification", "gradient_boosting"): (
+        "sklearn.ensemble.HistGradientBoostingClassifier"
+    ),
+    ("classification", "linear"): "sklearn.linear_model.LogisticRegression",
+    ("classification", "lightgbm"): "lightgbm.LGBMClassifier",
+    ("classification", "xgboost"): "xgboost.XGBClassifier",
+    ("regression", "random_forest"): "sklearn.ensemble.RandomForestRegressor",
+    ("regression", "gradient_boosting"): (
+        "sklearn.ensemble.HistGradientBoostingRegressor"
+    ),
+    ("regression", "linear"): "sklearn.linear_model.Ridge",
+    ("regression", "lightgbm"): "lightgbm.LGBMRegressor",
+    ("regression", "xgboost"): "xgboost.XGBRegressor",
+}
+
+# The pyproject.toml extra that installs a family's library (and its ONNX
+# converter); families not listed need scikit-learn only.
+FAMILY_EXTRAS = {"lightgbm": "lightgbm", "xgboost": "xgboost"}
+
+# Settings the project gives a family unless params.yaml sets them.
+FAMILY_DEFAULTS: dict[str, dict] = {
+    # LightGBM prints a warning per tree that cannot split further.
+    "lightgbm": {"verbose": -1},
 }
 
 # What a fitted model keeps for prediction, whatever params.yaml trained it
 # with: a server answers many small requests at once, and a thread pool per
 # request (n_jobs=-1) costs more than it saves. Gradient boosting predicts
 # with OpenMP threads, which only OMP_NUM_THREADS sets; linear models use one.
+# LightGBM and XGBoost serve through ONNX; their own threads help batch scoring.
 SERVING_SETTINGS: dict[str, dict] = {
     "random_forest": {"n_jobs": 1},
     "gradient_boosting": {},
     "linear": {},
+    "lightgbm": {},
+    "xgboost": {},
 }
+
+
+# Families whose estimator depends on the scale of numbers. Trees do not: a
+# threshold moves with the scale. Scaling would only add rounding: ONNX scales
+# in float32, scikit-learn in float64, and a value on a split point (XGBoost
+# splits on training values) would land on either side.
+SCALED_FAMILIES = {"linear"}
+
+
+def estimator_class(kind: str, family: str) -> type[BaseEstimator]:
+    """The estimator class of a family, with one line saying what to install
+    when its library is missing."""
+    module_name, class_name = ESTIMATORS[(kind, family)].rsplit(".", 1)
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as error:
+        extra = FAMILY_EXTRAS.get(family, family)
+        raise ProjectError(
+            f"params.yaml model.family: {family} needs the {extra!r} extra, which "
+            f"is not installed: run `uv sync --extra {extra}` (README, Model families)"
+        ) from error
+    return getattr(module, class_name)
+
+
+def _parameters(estimator_class: type[BaseEstimator]) -> set[str]:
+    # XGBoost's classes take their parameters as **kwargs; get_params knows them.
+    named = set(inspect.signature(estimator_class).parameters) - {"kwargs"}
+    return named | set(estimator_class().get_params())
 
 
 def build_estimator(
     task: str, family: str, hyperparameters: dict, seed: int
 ) -> BaseEstimator:
     kind = "classification" if TASKS[task].classifies else "regression"
-    estimator_class = ESTIMATORS[(kind, family)]
-    accepted = inspect.signature(estimator_class).parameters
-    unknown = sorted(set(hyperparameters) - set(accepted))
+    chosen = estimator_class(kind, family)
+    accepted = _parameters(chosen) | set(FAMILY_DEFAULTS.get(family, {}))
+    unknown = sorted(set(hyperparameters) - accepted)
     if unknown:
         raise ProjectError(
-            f"params.yaml model.{family}: {estimator_class.__name__} "
+            f"params.yaml model.{family}: {chosen.__name__} "
             f"has no parameter(s) {unknown}"
         )
-    settings = dict(hyperparameters)
+    settings = {**FAMILY_DEFAULTS.get(family, {}), **hyperparameters}
     if "random_state" in accepted:
         settings.setdefault("random_state", seed)
     try:
-        return estimator_class(**settings)
+        estimator = chosen(**settings)
     except (TypeError, ValueError) as error:
         raise ProjectError(f"params.yaml model.{family}: {error}") from error
+    if family == "xgboost" and kind == "classification":
+        # XGBoost takes classes 0..k-1 only. One-vs-rest takes any labels, as
+        # scikit-learn's classifiers do, and is a scikit-learn class, so the
+        # logged model needs no code of this project: with two classes it
+        # fits the one model XGBoost would; with more, one model per class.
+        return OneVsRestClassifier(estimator)
+    return estimator
+
+
+def family_requirements(family: str) -> list[str]:
+    """The pinned distributions (beyond scikit-learn) that a model of this
+    family needs, for the MLflow consumers that install a model's requirements."""
+    if family not in FAMILY_EXTRAS:
+        return []
+    module = ESTIMATORS[("regression", family)].split(".")[0]
+    # XGBoost comes as xgboost or xgboost-cpu: whichever is installed.
+    names = importlib.metadata.packages_distributions().get(module, [])
+    return [f"{name}=={importlib.metadata.version(name)}" for name in sorted(names)]
 
 
 def prepare_for_serving(estimator: BaseEstimator, family: str) -> None:

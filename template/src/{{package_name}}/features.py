@@ -49,10 +49,12 @@ def _categorical_branch(schema: Schema) -> Pipeline:
     )
 
 
-def build_preprocessor(schema: Schema) -> ColumnTransformer:
-    numeric = Pipeline(
-        [("impute", SimpleImputer(strategy="median")), ("scale", StandardScaler())]
-    )
+def build_preprocessor(schema: Schema, scale: bool = True) -> ColumnTransformer:
+    """`scale`: standardise numbers (for estimators that depend on their scale)."""
+    numeric_steps = [("impute", SimpleImputer(strategy="median"))]
+    if scale:
+        numeric_steps.append(("scale", StandardScaler()))
+    numeric = Pipeline(numeric_steps)
     categorical = _categorical_branch(schema)
     # Booleans arrive as numbers (1/0, NaN when missing), as the signature says.
     boolean = SimpleImputer(strategy="most_frequent")

@@ -21,7 +21,8 @@ def load_model(model_uri: str):
     tracking.connect()
     try:
         return mlflow.sklearn.load_model(model_uri)
-    except (mlflow.exceptions.MlflowException, OSError) as error:
+    # ImportError: the model's family needs its extra (README, Model families).
+    except (mlflow.exceptions.MlflowException, OSError, ImportError) as error:
         raise ProjectError(f"cannot load model {model_uri}: {error}") from error
 
 

@@ -17,7 +17,9 @@ from pydantic import (
 from .errors import ProjectError
 from .paths import PARAMS_FILE
 
-ModelFamily = Literal["random_forest", "gradient_boosting", "linear"]
+ModelFamily = Literal[
+    "random_forest", "gradient_boosting", "linear", "lightgbm", "xgboost"
+]
 ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
@@ -74,6 +76,8 @@ class ModelParams(_Strict):
     random_forest: dict[str, Any] = {}
     gradient_boosting: dict[str, Any] = {}
     linear: dict[str, Any] = {}
+    lightgbm: dict[str, Any] = {}
+    xgboost: dict[str, Any] = {}
 
     def hyperparameters(self) -> dict[str, Any]:
         return dict(getattr(self, self.family) or {})

@@ -15,7 +15,12 @@ from sklearn.pipeline import Pipeline
 from . import tracking
 from .data import read_table, source_query, split, write_table
 from .errors import ProjectError
-from .estimators import build_estimator, prepare_for_serving
+from .estimators import (
+    SCALED_FAMILIES,
+    build_estimator,
+    family_requirements,
+    prepare_for_serving,
+)
 from .features import build_preprocessor, model_input
 from .paths import (
     DATASET_FILE,
@@ -42,7 +47,9 @@ def build_pipeline(schema: Schema, params: Params) -> Pipeline:
     estimator = build_estimator(
         schema.task, params.model.family, params.model.hyperparameters(), params.seed
     )
-    return Pipeline([("features", build_preprocessor(schema)), ("model", estimator)])
+    scale = params.model.family in SCALED_FAMILIES
+    features = build_preprocessor(schema, scale=scale)
+    return Pipeline([("features", features), ("model", estimator)])
 
 
 def fit(frame, schema: Schema, params: Params) -> Pipeline:
@@ -142,9 +149,10 @@ def train(params: Params, schema: Schema) -> dict:
             data=skops.io.dumps(pipeline)
         ),
         # Declared, not inferred: inference re-imports the model in a subprocess.
-        "pip_requirements": mlflow.sklearn.get_default_pip_requirements(
-            include_skops=True
-        ),
+        "pip_requirements": [
+            *mlflow.sklearn.get_default_pip_requirements(include_skops=True),
+            *family_requirements(params.model.family),
+        ],
     }
     if not schema.is_classification:
         # The service's prediction histogram takes its buckets from here.

@@ -106,6 +106,11 @@ def load(model_uri: str) -> LoadedModel:
         model = mlflow.sklearn.load_model(str(local))
         description = Model.load(str(local))  # the MLmodel file
         example = description.load_input_example(str(local))
+    except ImportError as error:  # a family's library, an optional dependency
+        raise ProjectError(
+            f"cannot load the model in {local}: it needs {error.name!r}, which is "
+            f"not installed (`uv sync --extra {error.name}`, README Model families)"
+        ) from error
     except Exception as error:  # a corrupt model fails in many ways; say which file
         raise ProjectError(f"cannot load the model in {local}: {error}") from error
     return LoadedModel(

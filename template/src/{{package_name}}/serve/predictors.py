@@ -16,6 +16,7 @@ from sklearn.impute import SimpleImputer
 
 from ..features import MISSING_CATEGORY, model_input
 from ..schema import Schema
+from .onnx_converters import ML_OPSET, register_converters
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +49,8 @@ def _plain(values: np.ndarray) -> list[Any]:
 
 class SklearnPredictor:
     backend = "sklearn"
+    # Why the ONNX fast path is not used, when it was tried and failed.
+    onnx_unavailable: str | None = None
 
     def __init__(self, model, schema: Schema):
         # Per-request thread pools (n_jobs=-1) cost more than they save; train
@@ -184,8 +187,11 @@ def _convertible(model):
 def to_onnx(model, schema: Schema):
     """Compile the fitted pipeline to an ONNX Runtime session (raises if it cannot)."""
     import onnxruntime
+    from skl2onnx import get_latest_tested_opset_version
     from skl2onnx import to_onnx as convert
     from skl2onnx.common.data_types import FloatTensorType, StringTensorType
+
+    register_converters()
 
     # skl2onnx wants one input per column; the groups' Split then feeds them.
     groups = input_groups(schema)
@@ -197,7 +203,10 @@ def to_onnx(model, schema: Schema):
     # zipmap off: class probabilities as one matrix, not a list of dicts.
     convertible = _convertible(model)
     options = {id(convertible): {"zipmap": False}} if schema.is_classification else None
-    onnx_model = convert(convertible, initial_types=inputs, options=options)
+    opsets = {"": get_latest_tested_opset_version(), "ai.onnx.ml": ML_OPSET}
+    onnx_model = convert(
+        convertible, initial_types=inputs, options=options, target_opset=opsets
+    )
     onnx_model = _grouped_inputs(onnx_model, groups)
     session_options = onnxruntime.SessionOptions()
     # One thread per session, no spinning: a service runs one session per
@@ -224,6 +233,16 @@ def parity_gap(fast: Predictor, reference: Predictor, records: list[dict]) -> fl
     return float(np.max(np.abs(left - right)))
 
 
+def _without_onnx(reference: SklearnPredictor, backend: str, reason: str):
+    """The scikit-learn predictor, saying why (backend "auto"), or the error
+    (backend "onnx")."""
+    if backend == "onnx":
+        raise ValueError(reason)
+    log.warning("%s; serving with scikit-learn (much slower per row)", reason)
+    reference.onnx_unavailable = reason
+    return reference
+
+
 def build_predictor(model, schema: Schema, backend: str, check_records: list[dict]):
     """The fastest predictor that agrees with scikit-learn on `check_records`."""
     reference = SklearnPredictor(model, schema)
@@ -233,16 +252,11 @@ def build_predictor(model, schema: Schema, backend: str, check_records: list[dic
         fast = OnnxPredictor(to_onnx(model, schema), schema, reference.classes)
         gap = parity_gap(fast, reference, check_records)
     except Exception as error:  # skl2onnx raises many types for unsupported models
-        if backend == "onnx":
-            raise ValueError(f"ONNX conversion failed: {error}") from error
-        log.warning("ONNX conversion failed, serving with scikit-learn: %s", error)
-        return reference
+        # The first line: some errors go on with the whole converted graph.
+        detail = (str(error).splitlines() or [type(error).__name__])[0][:300]
+        return _without_onnx(reference, backend, f"ONNX conversion failed: {detail}")
     if gap > PARITY_TOLERANCE:
-        if backend == "onnx":
-            raise ValueError(f"ONNX predictions differ from scikit-learn by {gap:.4f}")
-        log.warning(
-            "ONNX differs from scikit-learn by %.4f; serving with scikit-learn", gap
-        )
-        return reference
+        reason = f"ONNX predictions differ from scikit-learn by {gap:.4f}"
+        return _without_onnx(reference, backend, reason)
     log.info("serving with ONNX Runtime (max difference from scikit-learn %.5f)", gap)
     return fast

@@ -84,6 +84,8 @@ class ServiceState:
             return None
         self.predictor, self.error = predictor, None
         self.metadata = {**loaded.metadata, "backend": predictor.backend}
+        if reason := getattr(predictor, "onnx_unavailable", None):
+            self.metadata["onnx_unavailable"] = reason  # shown by /metadata
         log.info("model ready", extra={"fields": self.metadata})
         return loaded.prediction_buckets
 
