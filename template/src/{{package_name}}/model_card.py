@@ -304,11 +304,14 @@ def _features_section(importance: dict | str) -> str:
 def _slices_section(slices: dict | str) -> str:
     if isinstance(slices, str):
         return f"## Slices\n\n{slices}"
-    order = sorted(
-        slices.get("slices", []),
+    # Worst first; slices too small to score (value null) last.
+    listed = slices.get("slices", [])
+    scored = sorted(
+        (s for s in listed if s["value"] is not None),
         key=lambda s: s["value"],
         reverse=not slices.get("higher_is_better", True),
     )
+    order = scored + [s for s in listed if s["value"] is None]
     rows = [[s["feature"], s["category"], s["rows"], s["value"]] for s in order]
     return "\n".join(
         [
