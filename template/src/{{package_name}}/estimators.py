@@ -3,6 +3,7 @@
 import importlib
 import importlib.metadata
 import inspect
+from collections.abc import Iterable
 
 from sklearn.base import BaseEstimator
 from sklearn.multiclass import OneVsRestClassifier
@@ -75,26 +76,38 @@ def estimator_class(kind: str, family: str) -> type[BaseEstimator]:
     return getattr(module, class_name)
 
 
-def _parameters(estimator_class: type[BaseEstimator]) -> set[str]:
+def _kind(task: str) -> str:
+    return "classification" if TASKS[task].classifies else "regression"
+
+
+def accepted_parameters(task: str, family: str) -> set[str]:
+    """The hyperparameters a family's estimator takes, for this task."""
+    chosen = estimator_class(_kind(task), family)
     # XGBoost's classes take their parameters as **kwargs; get_params knows them.
-    named = set(inspect.signature(estimator_class).parameters) - {"kwargs"}
-    return named | set(estimator_class().get_params())
+    named = set(inspect.signature(chosen).parameters) - {"kwargs"}
+    return named | set(chosen().get_params()) | set(FAMILY_DEFAULTS.get(family, {}))
+
+
+def check_hyperparameters(
+    task: str, family: str, names: Iterable[str], where: str
+) -> None:
+    """One line naming params.yaml's `where` when the estimator lacks a name."""
+    unknown = sorted(set(names) - accepted_parameters(task, family))
+    if unknown:
+        chosen = estimator_class(_kind(task), family)
+        raise ProjectError(
+            f"params.yaml {where}: {chosen.__name__} has no parameter(s) {unknown}"
+        )
 
 
 def build_estimator(
     task: str, family: str, hyperparameters: dict, seed: int
 ) -> BaseEstimator:
-    kind = "classification" if TASKS[task].classifies else "regression"
+    kind = _kind(task)
     chosen = estimator_class(kind, family)
-    accepted = _parameters(chosen) | set(FAMILY_DEFAULTS.get(family, {}))
-    unknown = sorted(set(hyperparameters) - accepted)
-    if unknown:
-        raise ProjectError(
-            f"params.yaml model.{family}: {chosen.__name__} "
-            f"has no parameter(s) {unknown}"
-        )
+    check_hyperparameters(task, family, hyperparameters, f"model.{family}")
     settings = {**FAMILY_DEFAULTS.get(family, {}), **hyperparameters}
-    if "random_state" in accepted:
+    if "random_state" in accepted_parameters(task, family):
         settings.setdefault("random_state", seed)
     try:
         estimator = chosen(**settings)

@@ -16,7 +16,7 @@ from sklearn.model_selection import KFold, StratifiedKFold
 
 from . import tracking
 from .errors import ProjectError
-from .estimators import build_estimator
+from .estimators import check_hyperparameters
 from .evaluate import score
 from .features import model_input
 from .metrics import Metric, metric_for
@@ -109,15 +109,7 @@ def search_space(params: Params, schema: Schema) -> dict[str, SearchDimension]:
             f"params.yaml tune.space.{family}: no search space for model family "
             f"{family}; add one (README, Tuning)"
         )
-    estimator = build_estimator(
-        schema.task, family, params.model.hyperparameters(), params.seed
-    )
-    unknown = sorted(set(space) - set(estimator.get_params()))
-    if unknown:
-        raise ProjectError(
-            f"params.yaml tune.space.{family}: {type(estimator).__name__} "
-            f"has no parameter(s) {unknown}"
-        )
+    check_hyperparameters(schema.task, family, space, f"tune.space.{family}")
     return space
 
 
