@@ -51,7 +51,7 @@ CHANGED_HYPERPARAMETER = {
     "gradient_boosting": {"max_iter": 60},
     "linear": {"alpha": 2.0},
 }
-STAGES = ("prepare", "validate", "train", "evaluate", "register")
+STAGES = ("prepare", "validate", "tune", "train", "evaluate", "register")
 BROWSER_CHECK = Path(__file__).parents[2] / "devtools" / "node" / "browser" / "check_page.cjs"
 TRAFFIC_ROWS = 1000  # simulated records per monitoring run
 
