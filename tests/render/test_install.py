@@ -32,8 +32,10 @@ def test_pip_install_into_a_fresh_venv_runs_the_pipeline(rendered, tmp_path):
     (workdir / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     slug = project_answers(project)["project_slug"]
     cli = str(venv / "bin" / slug)
-    for stage in ("prepare", "validate", "train", "evaluate", "register"):
+    # tune: off by default, it runs without the tune extra (no Optuna here).
+    for stage in ("prepare", "validate", "tune", "train", "evaluate", "register"):
         run([cli, stage], workdir)
     assert '"champion"' in run([cli, "models"], workdir).stdout
     assert not (workdir / "src").exists()
+    assert not list(venv.glob("lib/*/site-packages/optuna")), "optuna is an extra"
     assert Path(workdir / "mlflow.db").is_file()
