@@ -111,9 +111,12 @@ def main() -> None:
             order = names if turn % 2 == 0 else names[::-1]
             for index in range(len(commands(projects["after"]))):
                 for name in order:
-                    command = commands(projects[name])[index][1]
+                    label, command, _ = commands(projects[name])[index]
                     results[name][index].append(measure(projects[name], command))
-    report(commands(projects["after"]), {name: medians(runs) for name, runs in results.items()})
+                    wall, cpu = results[name][index][-1]
+                    print(f"{name} {label}: {wall:.2f} s, CPU {cpu:.2f} s", flush=True)
+        timed = commands(projects["after"])  # read before the projects are removed
+    report(timed, {name: medians(runs) for name, runs in results.items()})
     print(f"\nmedians of {args.repeat}; {os.cpu_count()} cores; load {os.getloadavg()[0]:.1f}")
 
 
