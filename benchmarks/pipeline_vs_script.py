@@ -1,51 +1,148 @@
-"""How long the generated pipeline takes compared with a plain script doing the same fit.
+"""How long the generated pipeline and CLI take compared with plain scripts doing the same.
 
 Renders the default project (binary classification, random forest) into a
-temporary directory, creates its environment, then in one run times:
+temporary directory, creates its environment and runs the pipeline once
+(which also writes the bytecode caches, as an owner's first run does), then
+in one run times, wall clock and CPU (the process and its children):
   - benchmarks/plain_fit.py: data, split, the same ColumnTransformer and model, one metric;
-  - `dvc repro -f`: all five stages (validation, MLflow tracking, model logging, registry);
-  - `dvc repro` with nothing to do.
-Prints seconds (median of --repeat runs) and the ratio. Usage:
-  .venv/bin/python -m benchmarks.pipeline_vs_script [--repeat 3]
+  - `dvc repro --force`: all five stages (validation, MLflow tracking, model logging, registry);
+  - `dvc repro` with nothing to do;
+  - `<slug> --help`, against Python importing typer and nothing else;
+  - `<slug> predict` on 30 rows of the holdout (the registry's champion,
+    validated), against benchmarks/plain_predict.py (the skops file, no checks).
+With --before REF, also renders REF of this repository (e.g. main) and runs the
+same commands on it, alternating the two projects, and prints after/before.
+Prints medians of --repeat runs and the ratios. Usage:
+  .venv/bin/python -m benchmarks.pipeline_vs_script [--repeat 3] [--before main]
 """
 
 import argparse
+import os
+import resource
 import statistics
 import tempfile
 import time
 from pathlib import Path
 
-from devtools.testing.projects import in_project, render, sync
+import copier
 
-PLAIN_FIT = Path(__file__).with_name("plain_fit.py")
+from devtools.testing.projects import TEMPLATE_ROOT, in_project, project_answers, render, run, sync
+
+BENCHMARKS = Path(__file__).parent
+PREDICT_ROWS = 30
+# The tests keep bytecode out of generated projects; an owner's environment
+# has it after the first run, and without it every stage compiles MLflow,
+# pandas and scikit-learn from source again (about half the time).
+OWNER_ENV = {"PYTHONDONTWRITEBYTECODE": ""}
 
 
-def timed(project: Path, *command: str) -> float:
+def render_ref(destination: Path, ref: str) -> Path:
+    """The default project as the template's commit `ref` renders it."""
+    copier.run_copy(
+        str(TEMPLATE_ROOT), destination, defaults=True, unsafe=False, quiet=True, vcs_ref=ref
+    )
+    return destination
+
+
+def commands(project: Path) -> list[tuple[str, list[str], int]]:
+    """(label, command, index of the floor it is compared with)."""
+    slug = project_answers(project)["project_slug"]
+    cli, python = str(project / ".venv/bin" / slug), str(project / ".venv/bin/python")
+    plain_predict = [python, str(BENCHMARKS / "plain_predict.py"), "input.csv", "plain.csv"]
+    return [
+        ("plain script (same fit)", [python, str(BENCHMARKS / "plain_fit.py")], 0),
+        ("dvc repro --force (5 stages)", ["dvc", "repro", "--force"], 0),
+        ("dvc repro, nothing changed", ["dvc", "repro"], 0),
+        ("python -c 'import typer'", [python, "-c", "import typer"], 3),
+        (f"{slug} --help", [cli, "--help"], 3),
+        (f"plain_predict.py, {PREDICT_ROWS} rows", plain_predict, 5),
+        (
+            f"{slug} predict, {PREDICT_ROWS} rows",
+            [cli, "predict", "-i", "input.csv", "-o", "out.csv"],
+            5,
+        ),
+    ]
+
+
+def prepare(project: Path) -> Path:
+    sync(project)
+    in_project(project, "dvc", "repro", env=OWNER_ENV)
+    in_project(
+        project,
+        "python",
+        "-c",
+        "import pandas as pd; pd.read_parquet('data/split/holdout.parquet')"
+        f".head({PREDICT_ROWS}).to_csv('input.csv', index=False)",
+    )
+    for _, command, _ in commands(project):  # the remaining bytecode
+        if command[0] != "dvc":
+            measure(project, command)
+    return project
+
+
+def measure(project: Path, command: list[str]) -> tuple[float, float]:
+    """Wall and CPU seconds of one run (CPU: user + system of the children)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
-    in_project(project, *command)
-    return time.perf_counter() - started
+    if command[0] == "dvc":
+        in_project(project, *command, env=OWNER_ENV)
+    else:
+        run(command, project, env=OWNER_ENV)
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, cpu
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
-    repeat = parser.parse_args().repeat
+    parser.add_argument("--before", help="a git ref of this repository to compare with")
+    args = parser.parse_args()
     with tempfile.TemporaryDirectory() as scratch:
-        project = render(Path(scratch) / "project")
-        sync(project)
-        in_project(project, "dvc", "repro")  # warm caches: imports, MLflow database
-        plain = [timed(project, "python", str(PLAIN_FIT)) for _ in range(repeat)]
-        full = [timed(project, "dvc", "repro", "--force") for _ in range(repeat)]
-        noop = [timed(project, "dvc", "repro") for _ in range(repeat)]
-    rows = [
-        ("plain script (same fit)", statistics.median(plain)),
-        ("dvc repro --force (5 stages)", statistics.median(full)),
-        ("dvc repro, nothing changed", statistics.median(noop)),
+        projects = {"after": prepare(render(Path(scratch) / "after"))}
+        if args.before:
+            projects["before"] = prepare(render_ref(Path(scratch) / "before", args.before))
+        names = list(projects)
+        results: dict[str, list[list[tuple[float, float]]]] = {
+            name: [[] for _ in commands(projects[name])] for name in names
+        }
+        for turn in range(args.repeat):
+            order = names if turn % 2 == 0 else names[::-1]
+            for index in range(len(commands(projects["after"]))):
+                for name in order:
+                    label, command, _ = commands(projects[name])[index]
+                    results[name][index].append(measure(projects[name], command))
+                    wall, cpu = results[name][index][-1]
+                    print(f"{name} {label}: {wall:.2f} s, CPU {cpu:.2f} s", flush=True)
+        timed = commands(projects["after"])  # read before the projects are removed
+    report(timed, {name: medians(runs) for name, runs in results.items()})
+    print(f"\nmedians of {args.repeat}; {os.cpu_count()} cores; load {os.getloadavg()[0]:.1f}")
+
+
+def medians(runs: list[list[tuple[float, float]]]) -> list[tuple[float, float]]:
+    return [
+        (statistics.median(w for w, _ in one), statistics.median(c for _, c in one)) for one in runs
     ]
-    floor = rows[0][1]
-    print(f"{'':32} {'seconds':>8} {'x plain':>8}")
-    for name, seconds in rows:
-        print(f"{name:32} {seconds:8.1f} {seconds / floor:8.1f}")
+
+
+def report(
+    timed: list[tuple[str, list[str], int]], figures: dict[str, list[tuple[float, float]]]
+) -> None:
+    header = f"{'':36} {'wall s':>7} {'x floor':>7} {'CPU s':>7} {'x floor':>7}"
+    if "before" in figures:
+        header += f" {'before wall':>11} {'x floor':>7} {'after/before wall':>17}"
+    print(header)
+    after = figures["after"]
+    for index, (label, _, floor) in enumerate(timed):
+        wall, cpu = after[index]
+        floor_wall, floor_cpu = after[floor]
+        line = f"{label:36} {wall:7.2f} {wall / floor_wall:7.1f} {cpu:7.2f} {cpu / floor_cpu:7.1f}"
+        if "before" in figures:
+            old_wall = figures["before"][index][0]
+            old_floor = figures["before"][floor][0]
+            line += f" {old_wall:11.2f} {old_wall / old_floor:7.1f} {wall / old_wall:17.2f}"
+        print(line)
 
 
 if __name__ == "__main__":

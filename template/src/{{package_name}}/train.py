@@ -133,7 +133,7 @@ def _split_dataset(schema: Schema, params: Params):
 
 
 def train(params: Params, schema: Schema) -> dict:
-    """Fit, log params/tags/model to MLflow, save the model locally for DVC."""
+    """Fit, log params/tags/model to MLflow, copy the model locally for DVC."""
     tuning = tuning_for_training(params)
     if tuning is not None:
         params = with_tuned(params, tuning.hyperparameters)
@@ -165,8 +165,10 @@ def train(params: Params, schema: Schema) -> dict:
         mlflow.set_tags(_hyperparameter_source(tuning))
         logged = mlflow.sklearn.log_model(pipeline, name="model", **model_options)
 
+    # DVC's copy is the logged model itself: saving it again would serialise
+    # the forest twice more (MLflow writes it with skops, then reads it back).
     shutil.rmtree(MODEL_DIR, ignore_errors=True)
-    mlflow.sklearn.save_model(pipeline, MODEL_DIR, **model_options)
+    mlflow.artifacts.download_artifacts(logged.model_uri, dst_path=str(MODEL_DIR))
     record = {
         "run_id": run.info.run_id,
         "experiment_id": experiment_id,
