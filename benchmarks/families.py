@@ -55,9 +55,9 @@ def main() -> None:
         result["max_gap"] = predictors.parity_gap(onnx, sklearn, records)
         for name, predictor in (("sklearn", sklearn), ("onnx", onnx)):
             result[f"{name}_1_row_ms"] = 1000 * median_seconds(
-                lambda p=predictor: p.predict(one), 100
+                lambda p=predictor: p.predict(one), 30
             )
-            seconds = median_seconds(lambda p=predictor: p.predict(batch), 10)
+            seconds = median_seconds(lambda p=predictor: p.predict(batch), 5)
             result[f"{name}_1000_rows_per_s"] = 1000 / seconds
         print(json.dumps(result), flush=True)
         rows.append(result)
