@@ -17,7 +17,7 @@ demo: $(ENV)
 
 ## test: the whole test suite (render matrix and deep runs), in parallel
 test: $(ENV) $(NODE_TOOLS)
-	.venv/bin/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup -p no:cacheprovider
+	.venv/bin/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup -p no:cacheprovider --durations=30
 
 ## test-fast: only the cheap checks (no generated environments)
 test-fast: $(ENV) $(NODE_TOOLS)
