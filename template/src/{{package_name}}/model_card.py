@@ -213,6 +213,11 @@ def to_markdown(card: Card) -> str:
     return "\n\n".join(sections) + "\n"
 
 
+def _section(title: str, *blocks: str) -> str:
+    """A "## title" heading and its blocks, a blank line between each."""
+    return "\n\n".join([f"## {title}", *blocks])
+
+
 def _table(header: list[str], rows: list[list[Any]]) -> str:
     lines = ["| " + " | ".join(header) + " |", "|" + " --- |" * len(header)]
     lines += ["| " + " | ".join(_cell(value) for value in row) + " |" for row in rows]
@@ -232,17 +237,14 @@ def _data_section(data: dict) -> str:
     dates = data["date_range"]
     if isinstance(dates, dict):
         dates = "; ".join(f"{c} {d['first']} to {d['last']}" for c, d in dates.items())
-    return "\n".join(
-        [
-            "## Training data",
-            "",
-            f"- Source: {data['source']}, {data['location']}",
-            f"- Rows: {_cell(rows['prepared'])} prepared, {_cell(rows['train'])} "
-            f"train, {_cell(rows['holdout'])} holdout",
-            f"- Date range: {dates}",
-            f"- Dataset sha256: `{data['sha256']}`",
-        ]
-    )
+    facts = [
+        f"- Source: {data['source']}, {data['location']}",
+        f"- Rows: {_cell(rows['prepared'])} prepared, {_cell(rows['train'])} "
+        f"train, {_cell(rows['holdout'])} holdout",
+        f"- Date range: {dates}",
+        f"- Dataset sha256: `{data['sha256']}`",
+    ]
+    return _section("Training data", "\n".join(facts))
 
 
 def _schema_section(schema: dict) -> str:
@@ -254,56 +256,44 @@ def _schema_section(schema: dict) -> str:
         [f["name"], f["type"], "yes" if f["nullable"] else "no"]
         for f in schema["features"]
     ]
-    return "\n".join(
-        [
-            "## Schema",
-            "",
-            f"Target `{name}` ({facts or 'numeric'}){f': {about}' if about else ''}.",
-            f"schema.yaml sha256 `{schema['sha256']}`.",
-            "",
-            _table(["Feature", "Type", "Nullable"], features),
-        ]
+    return _section(
+        "Schema",
+        f"Target `{name}` ({facts or 'numeric'}){f': {about}' if about else ''}.\n"
+        f"schema.yaml sha256 `{schema['sha256']}`.",
+        _table(["Feature", "Type", "Nullable"], features),
     )
 
 
 def _metrics_section(metrics: dict | str) -> str:
     if isinstance(metrics, str):
-        return f"## Metrics\n\n{metrics}"
+        return _section("Metrics", metrics)
     rows = [[name, v["model"], v["baseline"]] for name, v in metrics["values"].items()]
-    return "\n".join(
-        [
-            "## Metrics",
-            "",
-            f"On the holdout split ({metrics['holdout_rows']} rows); the baseline "
-            "ignores the features.",
-            "",
-            _table(["Metric", "Model", "Baseline"], rows),
-        ]
+    return _section(
+        "Metrics",
+        f"On the holdout split ({metrics['holdout_rows']} rows); the baseline "
+        "ignores the features.",
+        _table(["Metric", "Model", "Baseline"], rows),
     )
 
 
 def _features_section(importance: dict | str) -> str:
     if isinstance(importance, str):
-        return f"## Top features\n\n{importance}"
+        return _section("Top features", importance)
     rows = [
         [f["feature"], f["importance_mean"], f["importance_std"]]
         for f in importance["features"]
     ]
-    return "\n".join(
-        [
-            "## Top features",
-            "",
-            f"{importance.get('method', 'importance')} importance on "
-            f"{importance.get('metric', 'the metric')}, highest first.",
-            "",
-            _table(["Feature", "Importance", "Std"], rows),
-        ]
+    return _section(
+        "Top features",
+        f"{importance.get('method', 'importance')} importance on "
+        f"{importance.get('metric', 'the metric')}, highest first.",
+        _table(["Feature", "Importance", "Std"], rows),
     )
 
 
 def _slices_section(slices: dict | str) -> str:
     if isinstance(slices, str):
-        return f"## Slices\n\n{slices}"
+        return _section("Slices", slices)
     # Worst first; slices too small to score (value null) last.
     listed = slices.get("slices", [])
     scored = sorted(
@@ -313,26 +303,22 @@ def _slices_section(slices: dict | str) -> str:
     )
     order = scored + [s for s in listed if s["value"] is None]
     rows = [[s["feature"], s["category"], s["rows"], s["value"]] for s in order]
-    return "\n".join(
-        [
-            "## Slices",
-            "",
-            f"{slices.get('metric')} per category (at least "
-            f"{slices.get('min_rows')} rows); the {WORST_SLICES} worst of "
-            f"{len(rows)}:",
-            "",
-            _table(["Feature", "Category", "Rows", "Value"], rows[:WORST_SLICES]),
-        ]
+    return _section(
+        "Slices",
+        f"{slices.get('metric')} per category (at least "
+        f"{slices.get('min_rows')} rows); the {WORST_SLICES} worst of "
+        f"{len(rows)}:",
+        _table(["Feature", "Category", "Rows", "Value"], rows[:WORST_SLICES]),
     )
 
 
 def _calibration_section(calibration: dict | str) -> str:
     if isinstance(calibration, str):
-        return f"## Calibration\n\n{calibration}"
-    return (
-        "## Calibration\n\n"
+        return _section("Calibration", calibration)
+    return _section(
+        "Calibration",
         f"Brier score {_cell(calibration.get('brier_score'))}; expected "
-        f"calibration error {_cell(calibration.get('expected_calibration_error'))}."
+        f"calibration error {_cell(calibration.get('expected_calibration_error'))}.",
     )
 
 
@@ -344,8 +330,6 @@ def _gate_section(gate: dict) -> str:
         else "no champion to compare with"
     )
     lines = [
-        "## Gate decision",
-        "",
         f"- {'Promoted to champion' if gate['promoted'] else 'Not promoted'}: "
         f"{gate['reason']}",
         f"- {gate['metric']}: this version {_cell(gate['value'])}; {champion}",
@@ -359,7 +343,7 @@ def _gate_section(gate: dict) -> str:
             f"version {_cell(reference['value'])}, champion "
             f"{_cell(reference['champion_value'])}"
         )
-    return "\n".join(lines)
+    return _section("Gate decision", "\n".join(lines))
 
 
 def _lineage_section(lineage: dict) -> str:
@@ -369,12 +353,9 @@ def _lineage_section(lineage: dict) -> str:
         if commit == "none"
         else f"`{commit}` (uncommitted changes: {lineage['git_dirty']})"
     )
-    return "\n".join(
-        [
-            "## Lineage",
-            "",
-            f"- Git commit: {code}",
-            f"- Template version: {lineage['template_version']}",
-            f"- MLflow run: `{lineage['run_id']}`",
-        ]
-    )
+    facts = [
+        f"- Git commit: {code}",
+        f"- Template version: {lineage['template_version']}",
+        f"- MLflow run: `{lineage['run_id']}`",
+    ]
+    return _section("Lineage", "\n".join(facts))
