@@ -1,6 +1,5 @@
 """Render the template and drive generated projects (tests, demo, benchmarks)."""
 
-import contextlib
 import glob
 import json
 import os
@@ -78,11 +77,20 @@ def _uv_only_directory() -> Path:
     directory.mkdir(exist_ok=True)
     uv_binary = Path(shutil.which(uv()) or uv()).resolve()
     for name in ("uv", "uvx"):
-        link = directory / name
-        if not link.exists():
-            with contextlib.suppress(FileExistsError):  # another test worker made it
-                link.symlink_to(uv_binary.with_name(name))
+        _point_link(directory / name, uv_binary.with_name(name))
     return directory
+
+
+def _point_link(link: Path, target: Path) -> None:
+    """Make `link` point at `target`. A link left by another checkout, whose
+    uv may since have been deleted, is replaced, atomically, since test
+    workers race here."""
+    if link.is_symlink() and link.readlink() == target:
+        return
+    temporary = link.with_name(f".{link.name}.{os.getpid()}")
+    temporary.unlink(missing_ok=True)
+    temporary.symlink_to(target)
+    temporary.replace(link)
 
 
 def project_env() -> dict[str, str]:
