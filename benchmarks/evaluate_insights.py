@@ -4,7 +4,9 @@ Renders the default project (binary classification, random forest) into a
 temporary directory, creates its environment and runs `dvc repro`; then,
 for each model family, retrains and times in one process
 (benchmarks/evaluate_parts.py) the metrics evaluate computed before and
-each insight report, and the whole `<slug> evaluate` command. Usage:
+each insight report, beside scikit-learn's permutation_importance (column
+"sklearn", the alternative to our importance), and the whole `<slug>
+evaluate` command. Usage:
   .venv/bin/python -m benchmarks.evaluate_insights
 """
 
@@ -34,7 +36,7 @@ def main() -> None:
         slug = project_answers(project)["project_slug"]
         print(
             f"{'family':18} {'rows':>5} {'metrics':>8} {'import.':>8} "
-            f"{'slices':>8} {'calib.':>8} {'stage':>8}  (seconds)"
+            f"{'sklearn':>8} {'slices':>8} {'calib.':>8} {'stage':>8}  (seconds)"
         )
         for family in FAMILIES:
             use_family(project, family)
@@ -45,7 +47,8 @@ def main() -> None:
             stage = time.perf_counter() - started
             print(
                 f"{family:18} {parts['holdout_rows']:5} {parts['metrics']:8.2f} "
-                f"{parts['importance']:8.2f} {parts['slices']:8.2f} "
+                f"{parts['importance']:8.2f} {parts['importance_sklearn']:8.2f} "
+                f"{parts['slices']:8.2f} "
                 f"{parts.get('calibration', 0.0):8.2f} {stage:8.1f}"
             )
 

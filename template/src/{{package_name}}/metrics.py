@@ -40,13 +40,27 @@ def metric_for(task: str, name: str) -> Metric:
     return Metric(name, GREATER_IS_BETTER[name])
 
 
+def roc_auc(y_true, scores, positive) -> float:
+    """Area under the ROC curve of the positive class's scores; ValueError
+    on rows of one class."""
+    return float(skm.roc_auc_score(np.asarray(y_true) == positive, scores))
+
+
+def f1_macro(y_true, y_pred) -> float:
+    return float(skm.f1_score(y_true, y_pred, average="macro"))
+
+
+def rmse(y_true, y_pred) -> float:
+    return float(np.sqrt(skm.mean_squared_error(y_true, y_pred)))
+
+
 def compute(
     schema: Schema, y_true, y_pred, y_proba=None, classes=None
 ) -> dict[str, float]:
     """All metrics of the task; y_proba columns follow the order of `classes`."""
     if not schema.is_classification:
         return {
-            "rmse": float(np.sqrt(skm.mean_squared_error(y_true, y_pred))),
+            "rmse": rmse(y_true, y_pred),
             "mae": float(skm.mean_absolute_error(y_true, y_pred)),
             "r2": float(skm.r2_score(y_true, y_pred)),
         }
@@ -59,7 +73,7 @@ def compute(
         positive = schema.positive_class
         scores = y_proba[:, classes.index(positive)]
         results |= {
-            "roc_auc": float(skm.roc_auc_score(np.asarray(y_true) == positive, scores)),
+            "roc_auc": roc_auc(y_true, scores, positive),
             "f1": float(skm.f1_score(y_true, y_pred, pos_label=positive)),
             "precision": float(
                 skm.precision_score(y_true, y_pred, pos_label=positive, zero_division=0)
@@ -68,7 +82,7 @@ def compute(
         }
     else:
         results |= {
-            "f1_macro": float(skm.f1_score(y_true, y_pred, average="macro")),
+            "f1_macro": f1_macro(y_true, y_pred),
             "roc_auc_ovr": float(
                 skm.roc_auc_score(y_true, y_proba, multi_class="ovr", labels=classes)
             ),
@@ -108,16 +122,33 @@ def plot_tables(
     return tables
 
 
-# sklearn's scorer of each metric importance and slices measure: the value
-# compute() gives (roc_auc does not depend on which class is positive), from
-# any fitted model on any rows. Scorers return lower-is-better metrics negated.
-SCORERS = {
-    "roc_auc": "roc_auc",
-    "f1_macro": "f1_macro",
-    "rmse": "neg_root_mean_squared_error",
-}
-
-
 def headline_metric(task: str) -> Metric:
     """The task's first metric, the one feature importance and slices report."""
     return metric_for(task, TASKS[task].metrics[0])
+
+
+# The headline metrics, each from what headline_predictions() gives: the
+# positive class's probability for roc_auc, labels or values otherwise.
+HEADLINE_VALUES = {
+    "roc_auc": lambda schema, y_true, scores: roc_auc(
+        y_true, scores, schema.positive_class
+    ),
+    "f1_macro": lambda schema, y_true, labels: f1_macro(y_true, labels),
+    "rmse": lambda schema, y_true, values: rmse(y_true, values),
+}
+
+
+def headline_predictions(model, features: pd.DataFrame, schema: Schema) -> np.ndarray:
+    """One prediction per row, what the headline metric is computed from.
+    Importance and slices score many subsets of rows: predicting once and
+    scoring the subsets' predictions spares a pipeline call per subset."""
+    if headline_metric(schema.task).name == "roc_auc":
+        positive = list(model.classes_).index(schema.positive_class)
+        return model.predict_proba(features)[:, positive]
+    return np.asarray(model.predict(features))
+
+
+def headline_value(schema: Schema, y_true, predicted: np.ndarray) -> float:
+    """The headline metric of rows from their headline_predictions(), as
+    compute() gives it (not negated when lower is better)."""
+    return HEADLINE_VALUES[headline_metric(schema.task).name](schema, y_true, predicted)

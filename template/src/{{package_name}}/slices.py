@@ -5,9 +5,9 @@ called out."""
 import math
 import warnings
 
+import numpy as np
 import pandas as pd
 from sklearn.exceptions import UndefinedMetricWarning
-from sklearn.metrics import get_scorer
 
 from . import metrics
 from .features import model_input
@@ -22,8 +22,9 @@ MISSING = "(missing)"  # rows without a value form a slice of their own
 def slice_metrics(model, frame: pd.DataFrame, schema: Schema) -> dict:
     """The report of reports/slices.json."""
     metric = metrics.headline_metric(schema.task)
-    features = model_input(frame, schema)
-    target = frame[schema.target.name]
+    # One prediction of all rows; each slice is scored on its share of them.
+    predicted = metrics.headline_predictions(model, model_input(frame, schema), schema)
+    target = frame[schema.target.name].to_numpy()
     slices = []
     for feature in schema.features:
         if feature.type != "categorical":
@@ -32,10 +33,10 @@ def slice_metrics(model, frame: pd.DataFrame, schema: Schema) -> dict:
             lambda value: MISSING if pd.isna(value) else str(value)
         )
         for category in _in_order(labels, feature.categories or []):
-            rows = labels == category
+            rows = (labels == category).to_numpy()
             count = int(rows.sum())
             value = (
-                _value(model, features[rows], target[rows], metric)
+                _value(schema, target[rows], predicted[rows])
                 if count >= MIN_ROWS
                 else None
             )
@@ -64,21 +65,16 @@ def _in_order(labels: pd.Series, categories: list[str]) -> list[str]:
     return [c for c in categories if c in present] + others + tail
 
 
-def _value(
-    model, features: pd.DataFrame, target: pd.Series, metric: metrics.Metric
-) -> float | None:
-    scorer = get_scorer(metrics.SCORERS[metric.name])
+def _value(schema: Schema, target: np.ndarray, predicted: np.ndarray) -> float | None:
     # Undefined on some rows (roc_auc where all rows have one class): an error
     # or a NaN, depending on the metric and the scikit-learn version.
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UndefinedMetricWarning)
         try:
-            value = float(scorer(model, features, target))
+            value = metrics.headline_value(schema, target, predicted)
         except ValueError:
             return None
-    if not math.isfinite(value):
-        return None
-    return round(value if metric.greater_is_better else -value, 6)
+    return round(value, 6) if math.isfinite(value) else None
 
 
 def _worst(slices: list[dict], metric: metrics.Metric) -> dict | None:
