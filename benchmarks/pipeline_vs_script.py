@@ -30,10 +30,6 @@ from devtools.testing.projects import TEMPLATE_ROOT, in_project, project_answers
 
 BENCHMARKS = Path(__file__).parent
 PREDICT_ROWS = 30
-# The tests keep bytecode out of generated projects; an owner's environment
-# has it after the first run, and without it every stage compiles MLflow,
-# pandas and scikit-learn from source again (about half the time).
-OWNER_ENV = {"PYTHONDONTWRITEBYTECODE": ""}
 
 
 def render_ref(destination: Path, ref: str) -> Path:
@@ -66,7 +62,7 @@ def commands(project: Path) -> list[tuple[str, list[str], int]]:
 
 def prepare(project: Path) -> Path:
     sync(project)
-    in_project(project, "dvc", "repro", env=OWNER_ENV)
+    in_project(project, "dvc", "repro")
     in_project(
         project,
         "python",
@@ -85,9 +81,9 @@ def measure(project: Path, command: list[str]) -> tuple[float, float]:
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     if command[0] == "dvc":
-        in_project(project, *command, env=OWNER_ENV)
+        in_project(project, *command)
     else:
-        run(command, project, env=OWNER_ENV)
+        run(command, project)
     wall = time.perf_counter() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)

@@ -95,10 +95,13 @@ def _point_link(link: Path, target: Path) -> None:
 
 def project_env() -> dict[str, str]:
     """Environment for commands in a generated project: its own .venv, no
-    inherited virtualenv or MLflow settings, no interpreter downloads when a
-    local one is known."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("VIRTUAL_ENV", "MLFLOW_"))}
-    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    inherited virtualenv or MLflow settings, bytecode written as on an
+    owner's machine, no interpreter downloads when a local one is known."""
+    inherited = ("VIRTUAL_ENV", "MLFLOW_", "PYTHONDONTWRITEBYTECODE")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(inherited)}
+    # Without bytecode every process compiles MLflow, scikit-learn and pandas
+    # from source again: about 3x the start-up of each of the hundreds of
+    # commands the tests run (benchmarks/bytecode.py).
     # Hooks and workflow steps call `uv` by name: put this one, and nothing
     # else of the template's environment, first on PATH.
     env["PATH"] = os.pathsep.join([str(_uv_only_directory()), env.get("PATH", "")])

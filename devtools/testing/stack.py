@@ -21,7 +21,7 @@ from pathlib import Path
 import httpx
 
 from devtools.testing.dockerfile import last_instruction
-from devtools.testing.projects import free_port, virtual_environment
+from devtools.testing.projects import free_port, project_env, virtual_environment
 
 DATABASE = "mlflow"
 DATABASE_USER = "mlflow"
@@ -211,7 +211,7 @@ def mlflow_server(
     command = server_command(server_dir, port)
     command[0] = str(env_dir / "bin" / command[0])
     env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith(("MLFLOW_", "AWS_"))},
+        **{k: v for k, v in project_env().items() if not k.startswith("AWS_")},
         **environment,
     }
     log = logs / "mlflow-server.log"

@@ -32,3 +32,10 @@ def test_repeated_calls_leave_only_the_two_links(tmp_path, monkeypatch):
     project_env()
     directory = tmp_path / f"copier-mlops-uv-{os.getuid()}"
     assert sorted(p.name for p in directory.iterdir()) == ["uv", "uvx"]
+
+
+def test_generated_projects_write_bytecode_whatever_the_caller_says(monkeypatch):
+    """Without bytecode caches each command compiles MLflow, scikit-learn and
+    pandas again (benchmarks/bytecode.py): the suite's largest waste."""
+    monkeypatch.setenv("PYTHONDONTWRITEBYTECODE", "1")
+    assert "PYTHONDONTWRITEBYTECODE" not in project_env()
