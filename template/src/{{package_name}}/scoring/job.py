@@ -16,13 +16,20 @@ from ..schema import Schema
 from ..serve import model_source
 from ..serve.predictors import Predictor, build_predictor
 from ..validation import check_rows
-from .reading import ChunkedInput, open_input
-from .writing import RejectsWriter, ScoredWriter, check_output, is_dataset
+from .reading import QueryInput, Source, open_input
+from .writing import (
+    RejectsWriter,
+    ScoredWriter,
+    TableWriter,
+    check_output,
+    is_dataset,
+)
 
 LINEAGE = ["model_name", "model_version", "model_run_id", "batch_id", "scored_at"]
 REJECT_COLUMNS = ("input_row", "reject_reason")
 # A batch id names a folder (batch_id=<id>): letters, digits, . _ - only.
 BATCH_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+TABLE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 @dataclass
@@ -78,7 +85,7 @@ def _feature_type(kind: str) -> pa.DataType:
     return {"numeric": pa.float64(), "boolean": pa.bool_()}.get(kind, pa.string())
 
 
-def output_schema(source: ChunkedInput, schema: Schema, model: ScoringModel):
+def output_schema(source: Source, schema: Schema, model: ScoringModel):
     """Fixed before the first chunk, so every chunk is written alike: the
     features as schema.yaml types them, other columns as read, then the
     prediction, class probabilities and lineage."""
@@ -134,13 +141,42 @@ def scored_rows(
 
 @dataclass
 class ScoringJob:
-    input_path: Path
-    output_path: Path
+    input_path: Path | None  # None: the rows of `query`
+    output_path: Path | None  # None: `output_table`
     model: ScoringModel
     batch_id: str
     rejects_path: Path | None = None
     fail_on_reject: bool = False
     chunk_rows: int = 50_000
+    query: str | None = None  # SQL run on the database in $url_env
+    output_table: str | None = None  # a table of the database in $url_env
+    url_env: str = "DATABASE_URL"
+
+    def rejects_file(self) -> Path:
+        if self.rejects_path is not None:
+            return self.rejects_path
+        if self.output_path is not None:
+            return default_rejects(self.output_path, self.batch_id)
+        return (
+            Path("rejects") / str(self.output_table) / f"batch_id={self.batch_id}.csv"
+        )
+
+    def open_output(self, schema: pa.Schema) -> ScoredWriter | TableWriter:
+        if self.output_path is not None:
+            return ScoredWriter(self.output_path, schema, self.batch_id)
+        if self.output_table is None or not TABLE_NAME.fullmatch(self.output_table):
+            raise ProjectError(
+                f"output table {self.output_table!r}: give a table name of "
+                "letters, digits and '_'"
+            )
+        return TableWriter(self.output_table, self.url_env, self.batch_id)
+
+    def open_source(self, features: list[str]) -> Source:
+        if self.input_path is not None:
+            return open_input(self.input_path, self.chunk_rows, features)
+        if self.query is None:
+            raise ProjectError("give an input file or a query")
+        return QueryInput(self.query, self.url_env, self.chunk_rows, features)
 
 
 def check_batch_id(batch_id: str) -> str:
@@ -154,16 +190,17 @@ def check_batch_id(batch_id: str) -> str:
 def score(
     job: ScoringJob,
     schema: Schema,
-    on_progress: Callable[[ChunkedInput, int, Summary], None] | None = None,
+    on_progress: Callable[[Source, int, Summary], None] | None = None,
 ) -> Summary:
     """Score the input; the outputs appear, complete, only at the end."""
     started = time.perf_counter()
     check_batch_id(job.batch_id)
-    source = open_input(job.input_path, job.chunk_rows, schema.feature_names)
+    source = job.open_source(schema.feature_names)
     if missing := [c for c in schema.feature_names if c not in source.columns]:
-        raise ProjectError(f"{job.input_path}: missing column(s): {', '.join(missing)}")
-    check_output(job.output_path)
-    rejects_path = job.rejects_path or default_rejects(job.output_path, job.batch_id)
+        raise ProjectError(f"{source.path}: missing column(s): {', '.join(missing)}")
+    if job.output_path is not None:
+        check_output(job.output_path)
+    rejects_path = job.rejects_file()
     if rejects_path.suffix.lower() != ".csv":
         raise ProjectError(f"{rejects_path}: the rejects file must be a .csv")
     check_output(rejects_path)
@@ -174,19 +211,22 @@ def score(
         "batch_id": job.batch_id,
         "scored_at": pd.Timestamp.now(tz="UTC"),
     }
-    scored = ScoredWriter(
-        job.output_path, output_schema(source, schema, job.model), job.batch_id
-    )
+    columns = output_schema(source, schema, job.model)
     rejects = RejectsWriter(
         rejects_path, [REJECT_COLUMNS[0], *source.columns, REJECT_COLUMNS[1]]
     )
+    try:
+        scored = job.open_output(columns)
+    except BaseException:
+        rejects.discard()
+        raise
     summary = Summary()
     try:
         for chunk in source.chunks():
             summary.rows_in += len(chunk.frame)
             checked = check_rows(chunk.frame, schema)
             if checked.reasons:
-                _reject(job, chunk.frame, checked.reasons, rejects)
+                _reject(job, source, chunk.frame, checked.reasons, rejects)
                 summary.rejected += len(checked.reasons)
             if not checked.valid.empty:
                 rows = scored_rows(checked.valid, schema, job.model.predictor)
@@ -195,7 +235,7 @@ def score(
             if on_progress:
                 on_progress(source, chunk.done, summary)
         if summary.rows_in == 0:
-            raise ProjectError(f"{job.input_path}: no rows to score")
+            raise ProjectError(f"{source.path}: no rows to score")
     except BaseException:
         scored.discard()
         rejects.discard()
@@ -207,12 +247,16 @@ def score(
 
 
 def _reject(
-    job: ScoringJob, frame: pd.DataFrame, reasons: dict, rejects: RejectsWriter
+    job: ScoringJob,
+    source: Source,
+    frame: pd.DataFrame,
+    reasons: dict,
+    rejects: RejectsWriter,
 ) -> None:
     if job.fail_on_reject:
         row, reason = next(iter(reasons.items()))
         raise ProjectError(
-            f"{job.input_path}: row {row}: {reason} "
+            f"{source.path}: row {row}: {reason} "
             f"(--fail-on-reject; {len(reasons)} bad row(s) in rows "
             f"{frame.index[0]}-{frame.index[-1]})"
         )

@@ -8,15 +8,16 @@ from contextlib import contextmanager
 import typer
 
 from .job import Summary
-from .reading import ChunkedInput
+from .reading import Source
 
-OnProgress = Callable[[ChunkedInput, int, Summary], None]
+OnProgress = Callable[[Source, int, Summary], None]
 
 
 @contextmanager
 def progress_bar() -> Iterator[OnProgress]:
     """An on_progress for `score`. The bar starts with the first chunk, once
-    the input's size is known: bytes of a CSV, rows of Parquet."""
+    the input's size is known: bytes of a CSV, rows of Parquet; a query has
+    a line per chunk instead."""
     started = time.perf_counter()
     bars: list = []
     state = {"shown": 0, "rows": 0}
@@ -25,7 +26,11 @@ def progress_bar() -> Iterator[OnProgress]:
         seconds = max(time.perf_counter() - started, 1e-9)
         return f"{state['rows']:,} rows, {state['rows'] / seconds:,.0f} rows/s"
 
-    def update(source: ChunkedInput, done: int, summary: Summary) -> None:
+    def update(source: Source, done: int, summary: Summary) -> None:
+        state["rows"] = summary.rows_in
+        if source.total is None:  # a query: no end to show, only the pace
+            typer.echo(f"scoring: {rate(None)}", err=True)
+            return
         if not bars:
             bar = typer.progressbar(
                 length=max(source.total, 1),
@@ -34,7 +39,6 @@ def progress_bar() -> Iterator[OnProgress]:
                 file=sys.stderr,
             )
             bars.append(bar.__enter__())
-        state["rows"] = summary.rows_in
         bars[0].update(done - state["shown"])
         state["shown"] = done
 

@@ -1,5 +1,6 @@
 """Read the table to score in chunks, so memory stays flat however large it is."""
 
+import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,12 +23,13 @@ class Chunk:
 class ChunkedInput:
     """A CSV file or a Parquet file or folder, read `chunk_rows` rows at a time."""
 
+    total: int  # bytes of a CSV (its rows are not known until the end), rows
+
     def __init__(self, path: Path, chunk_rows: int, features: list[str]):
         self.path, self.chunk_rows = path, chunk_rows
         try:
             if _is_csv(path):
                 self.columns = list(pd.read_csv(path, nrows=0).columns)
-                # Bytes: the number of rows is not known until the end.
                 self.total = path.stat().st_size
                 self.types = {c: pa.string() for c in self.columns}
             else:
@@ -88,3 +90,38 @@ def open_input(path: Path, chunk_rows: int, features: list[str]) -> ChunkedInput
     if path.is_file() and path.suffix.lower() not in (".csv", ".parquet"):
         raise ProjectError(f"{path}: unsupported file type (use .csv or .parquet)")
     return ChunkedInput(path, chunk_rows, features)
+
+
+class QueryInput:
+    """The rows of a SQL query on the database in $url_env, `chunk_rows` at a
+    time (the number of rows is not known until the end)."""
+
+    total = None
+
+    def __init__(self, query: str, url_env: str, chunk_rows: int, features: list[str]):
+        from .. import sql  # SQLAlchemy loads only for a query
+
+        self.path = "the query"
+        self._chunks = sql.query_chunks(query, url_env, chunk_rows)
+        first = next(self._chunks, None)  # the columns and their types
+        if first is None:
+            raise ProjectError("the query returned no rows")
+        self._first = first
+        self.columns = [str(name) for name in first.columns]
+        table = pa.Table.from_pandas(first, preserve_index=False)
+        # A column that is all NULL in the first chunk: text, the widest guess.
+        self.types = {
+            field.name: pa.string() if pa.types.is_null(field.type) else field.type
+            for field in table.schema
+        }
+        self.passed_through = [c for c in self.columns if c not in features]
+
+    def chunks(self) -> Iterator[Chunk]:
+        start = 0
+        for frame in itertools.chain([self._first], self._chunks):
+            frame.index = pd.RangeIndex(start, start + len(frame))
+            start += len(frame)
+            yield Chunk(frame, start)
+
+
+Source = ChunkedInput | QueryInput

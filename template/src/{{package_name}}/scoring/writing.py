@@ -71,7 +71,17 @@ class ScoredWriter:
             self.writer = pq.ParquetWriter(target, schema)
 
     def write(self, frame: pd.DataFrame) -> None:
-        table = pa.Table.from_pandas(frame, schema=self.schema, preserve_index=False)
+        try:
+            table = pa.Table.from_pandas(
+                frame, schema=self.schema, preserve_index=False
+            )
+        except (pa.ArrowInvalid, pa.ArrowTypeError) as error:
+            # A column other than the features whose type changes from chunk
+            # to chunk, e.g. numbers after a first chunk of text.
+            message = (str(error).splitlines() or ["wrong type"])[0]
+            raise ProjectError(
+                f"{self.final}: cannot write the scores: {message}"
+            ) from None
         self.writer.write_table(table)
 
     def commit(self) -> None:
@@ -123,3 +133,42 @@ def _remove(path: Path) -> None:
         shutil.rmtree(path, ignore_errors=True)
     else:
         path.unlink(missing_ok=True)
+
+
+class TableWriter:
+    """Scored rows to a table of the database in $url_env, in one transaction:
+    the batch's earlier rows are deleted and the new ones inserted, and
+    readers see either the old batch or the whole new one."""
+
+    def __init__(self, table: str, url_env: str, batch_id: str):
+        import sqlalchemy
+
+        from .. import sql
+
+        self.final = table
+        self.engine = sql.database_engine(url_env)
+        self.connection = sql.connect(self.engine, url_env)
+        self.transaction = self.connection.begin()
+        if sqlalchemy.inspect(self.connection).has_table(table):
+            existing = sqlalchemy.Table(
+                table, sqlalchemy.MetaData(), autoload_with=self.connection
+            )
+            if "batch_id" not in existing.c:
+                self.discard()
+                raise ProjectError(f"table {table} has no batch_id column")
+            self.connection.execute(
+                existing.delete().where(existing.c.batch_id == batch_id)
+            )
+
+    def write(self, frame: pd.DataFrame) -> None:
+        frame.to_sql(self.final, self.connection, if_exists="append", index=False)
+
+    def commit(self) -> None:
+        self.transaction.commit()
+        self.connection.close()
+        self.engine.dispose()
+
+    def discard(self) -> None:
+        self.transaction.rollback()
+        self.connection.close()
+        self.engine.dispose()
