@@ -254,13 +254,14 @@ def _reject(
     rejects: RejectsWriter,
 ) -> None:
     if job.fail_on_reject:
-        row, reason = next(iter(reasons.items()))
+        row = min(reasons)
+        reason = reasons[row]
         raise ProjectError(
             f"{source.path}: row {row}: {reason} "
             f"(--fail-on-reject; {len(reasons)} bad row(s) in rows "
             f"{frame.index[0]}-{frame.index[-1]})"
         )
-    bad = frame.loc[list(reasons)]
+    bad = frame.loc[sorted(reasons)]  # in input order
     rejects.write(
         bad.assign(input_row=bad.index, reject_reason=[reasons[r] for r in bad.index])
     )
