@@ -7,6 +7,7 @@ and its dev dependencies, which the serving image leaves out.
 """
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -101,17 +102,52 @@ def _engine(url: sqlalchemy.URL, url_env: str) -> sqlalchemy.Engine:
         ) from None
 
 
-def _select(engine: sqlalchemy.Engine, query: str, url_env: str) -> pd.DataFrame:
-    password = engine.url.password
+def query_chunks(query: str, url_env: str, chunk_rows: int) -> Iterator[pd.DataFrame]:
+    """Run a SELECT and yield its rows `chunk_rows` at a time, through a
+    server-side cursor where the driver has one (PostgreSQL): a result larger
+    than memory is never held whole (the `score` command)."""
+    database = database_engine(url_env)
+    password = database.url.password
     try:
-        connection = engine.connect()
+        with connect(database, url_env) as connection:
+            streaming = connection.execution_options(
+                no_parameters=True, postgresql_readonly=True, stream_results=True
+            )
+            try:
+                yield from pd.read_sql_query(query, streaming, chunksize=chunk_rows)
+            except ResourceClosedError:
+                raise ProjectError(
+                    "the query returns no table of rows: it must be a SELECT"
+                ) from None
+            except (SQLAlchemyError, pd.errors.DatabaseError) as error:
+                raise ProjectError(
+                    "the query failed in the database: "
+                    f"{_one_line(_driver_error(error), password)}"
+                ) from None
+    finally:
+        database.dispose()
+
+
+def database_engine(url_env: str) -> sqlalchemy.Engine:
+    """An engine for the database whose SQLAlchemy URL is in $url_env."""
+    return _engine(_url(url_env), url_env)
+
+
+def connect(engine: sqlalchemy.Engine, url_env: str) -> sqlalchemy.Connection:
+    try:
+        return engine.connect()
     except SQLAlchemyError as error:
         # Without its query string either: some drivers take a password there.
         shown = engine.url.set(query={}).render_as_string(hide_password=True)
         raise ProjectError(
             f"cannot connect to the database in {url_env} ({shown}): "
-            f"{_one_line(_driver_error(error), password)}"
+            f"{_one_line(_driver_error(error), engine.url.password)}"
         ) from None
+
+
+def _select(engine: sqlalchemy.Engine, query: str, url_env: str) -> pd.DataFrame:
+    password = engine.url.password
+    connection = connect(engine, url_env)
     # Closed without a commit, and read-only on PostgreSQL. Other databases
     # may still apply a statement that is not a SELECT (SQLite and MySQL run
     # DDL outside transactions): give the URL a read-only user or mode.

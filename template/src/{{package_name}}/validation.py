@@ -3,11 +3,13 @@
 import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pandera.pandas as pa
 from pandera.errors import SchemaErrors
 
+from .errors import ProjectError
 from .paths import VALIDATION_REPORT
 from .schema import Feature, Schema
 
@@ -169,3 +171,53 @@ def _with_hints(problems: list[Problem], schema: Schema) -> list[Problem]:
                 " true in params.yaml)"
             )
     return problems
+
+
+@dataclass
+class CheckedRows:
+    """A table split by validation: rows that pass, with their values coerced
+    to the schema's types, and a reason for each row that does not."""
+
+    valid: pd.DataFrame
+    reasons: dict[Any, str]  # row label -> every problem of the row
+
+
+def _row_reasons(failures: pd.DataFrame) -> dict[Any, str]:
+    """Each failing row's problems, "column: problem (value)"; raises for a
+    problem of a whole column, which no row can be blamed for."""
+    per_row: dict[Any, list[str]] = {}
+    groups = list(failures.groupby(["column", "check"], sort=False, dropna=False))
+    unparseable = {
+        str(column) for (column, check), _ in groups if str(check).startswith("coerce")
+    }
+    for (column, check), group in groups:
+        column, check = str(column), str(check)
+        if _is_follow_up(column, check, group, unparseable):
+            continue
+        problem = _describe(check, group["failure_case"].iloc[0])
+        if group["index"].isna().any():
+            raise ProjectError(f"{column}: {problem}")
+        for row, value in zip(group["index"], group["failure_case"], strict=True):
+            per_row.setdefault(row, []).append(f"{column}: {problem} ({value!r})")
+    return {row: "; ".join(problems) for row, problems in per_row.items()}
+
+
+def check_rows(frame: pd.DataFrame, schema: Schema) -> CheckedRows:
+    """Validate the features of every row and keep the rows that pass.
+
+    A column with values that are not numbers is checked against its range
+    only once those rows are out, so the rows left are checked again until
+    every problem is found."""
+    checker = dataframe_schema(schema, with_target=False)
+    reasons: dict[Any, str] = {}
+    remaining = frame
+    while not remaining.empty:
+        try:
+            return CheckedRows(checker.validate(remaining, lazy=True), reasons)
+        except SchemaErrors as errors:
+            found = _row_reasons(errors.failure_cases)
+        if not found:  # pandera reported nothing a row can be blamed for
+            raise ProjectError("the table does not match the schema")
+        reasons |= found
+        remaining = remaining.drop(index=list(found))
+    return CheckedRows(remaining, reasons)
