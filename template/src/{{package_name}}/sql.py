@@ -6,6 +6,7 @@ logs or MLflow. The PostgreSQL driver comes with the project's `sql` extra
 and its dev dependencies, which the serving image leaves out.
 """
 
+import contextlib
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -113,17 +114,8 @@ def query_chunks(query: str, url_env: str, chunk_rows: int) -> Iterator[pd.DataF
             streaming = connection.execution_options(
                 no_parameters=True, postgresql_readonly=True, stream_results=True
             )
-            try:
+            with _query_errors(password):
                 yield from pd.read_sql_query(query, streaming, chunksize=chunk_rows)
-            except ResourceClosedError:
-                raise ProjectError(
-                    "the query returns no table of rows: it must be a SELECT"
-                ) from None
-            except (SQLAlchemyError, pd.errors.DatabaseError) as error:
-                raise ProjectError(
-                    "the query failed in the database: "
-                    f"{_one_line(_driver_error(error), password)}"
-                ) from None
     finally:
         database.dispose()
 
@@ -145,29 +137,36 @@ def connect(engine: sqlalchemy.Engine, url_env: str) -> sqlalchemy.Connection:
         ) from None
 
 
+@contextlib.contextmanager
+def _query_errors(password: str | None) -> Iterator[None]:
+    """A failed query as one line, without the password, for both the whole
+    read (prepare) and the chunked one (score)."""
+    try:
+        yield
+    except ResourceClosedError:
+        raise ProjectError(
+            "the query returns no table of rows: it must be a SELECT"
+        ) from None
+    except (SQLAlchemyError, pd.errors.DatabaseError) as error:
+        raise ProjectError(
+            "the query failed in the database: "
+            f"{_one_line(_driver_error(error), password)}"
+        ) from None
+
+
 def _select(engine: sqlalchemy.Engine, query: str, url_env: str) -> pd.DataFrame:
     password = engine.url.password
     connection = connect(engine, url_env)
     # Closed without a commit, and read-only on PostgreSQL. Other databases
     # may still apply a statement that is not a SELECT (SQLite and MySQL run
     # DDL outside transactions): give the URL a read-only user or mode.
-    with connection:
-        try:
-            # The SQL goes to the driver as written: without this, psycopg reads
-            # `%` (as in LIKE 'a%') as the start of a parameter.
-            literal = connection.execution_options(
-                no_parameters=True, postgresql_readonly=True
-            )
-            frame = pd.read_sql_query(query, literal)
-        except ResourceClosedError:
-            raise ProjectError(
-                "the query returns no table of rows: it must be a SELECT"
-            ) from None
-        except (SQLAlchemyError, pd.errors.DatabaseError) as error:
-            raise ProjectError(
-                "the query failed in the database: "
-                f"{_one_line(_driver_error(error), password)}"
-            ) from None
+    with connection, _query_errors(password):
+        # The SQL goes to the driver as written: without this, psycopg reads
+        # `%` (as in LIKE 'a%') as the start of a parameter.
+        literal = connection.execution_options(
+            no_parameters=True, postgresql_readonly=True
+        )
+        frame = pd.read_sql_query(query, literal)
     if frame.empty:
         raise ProjectError("the query returned no rows")
     return frame
