@@ -14,6 +14,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from devtools.testing.deep_project import first_commit
 from devtools.testing.own_data import machines
 from devtools.testing.projects import (
     free_port,
@@ -25,7 +26,6 @@ from devtools.testing.projects import (
     sync,
     wait_until_ready,
 )
-from tests.deep.test_generated_project import first_commit
 from tests.deep.test_own_data import CASES, point_params_at
 
 SOURCE = "data/raw/machines.csv"

@@ -17,35 +17,24 @@ import httpx
 import pytest
 import yaml
 
+from devtools.testing.deep_project import DEEP_CASES, Deep
 from devtools.testing.dockerfile import dockerfile_instructions
 from devtools.testing.projects import (
     Service,
     free_port,
     in_project,
-    project_answers,
     project_env,
     project_facts,
     python_option,
-    render,
     run,
     start_ready_service,
     stop_service,
-    sync,
     uv,
     wait_until_ready,
 )
-from devtools.testing.template_repo import GIT_IDENTITY
-from devtools.testing.workflows import execute, read_run_steps, runner_env, should_run
 
 pytestmark = pytest.mark.slow
 
-# gradient_boosting and linear run whole pipelines in test_own_data.py and
-# test_team_stack.py; every family's ONNX parity is in each project's pytest.
-DEEP_CASES = {
-    "binary_classification": "random_forest",
-    "multiclass_classification": "xgboost",
-    "regression": "lightgbm",
-}
 # Smaller than the defaults, so the retrain is quick.
 CHANGED_HYPERPARAMETER = {
     "random_forest": {"n_estimators": 60},
@@ -57,51 +46,6 @@ CHANGED_HYPERPARAMETER = {
 STAGES = ("prepare", "validate", "tune", "train", "evaluate", "register")
 BROWSER_CHECK = Path(__file__).parents[2] / "devtools" / "node" / "browser" / "check_page.cjs"
 TRAFFIC_ROWS = 1000  # simulated records per monitoring run
-
-
-@dataclass
-class Deep:
-    path: Path
-    task: str
-    slug: str
-    ci_output: dict[str, str]  # "job: step name" -> what the step printed
-
-
-@pytest.fixture(scope="module", params=list(DEEP_CASES))
-def deep(request, tmp_path_factory) -> Deep:
-    """Render, `uv sync` (which writes uv.lock), make the first commit as the
-    README says (DVC's Git integration on), then run ci.yml's `run:` steps
-    as GitHub would on a checkout of that commit, once per task."""
-    task = request.param
-    path = render(tmp_path_factory.mktemp(task), task=task, model_family=DEEP_CASES[task])
-    sync(path)
-    first_commit(path)
-    slug = project_answers(path)["project_slug"]
-    return Deep(path, task, slug, run_ci_steps(path))
-
-
-def first_commit(project: Path) -> None:
-    """The README's first commit: DVC's Git integration on, everything committed."""
-    (project / ".dvc" / "config.local").unlink()
-    run(["git", "init", "--quiet"], project)
-    run(["git", "add", "--all"], project)
-    run(["git", "commit", "--quiet", "--message", "First commit"], project, env=GIT_IDENTITY)
-
-
-def run_ci_steps(project: Path) -> dict[str, str]:
-    """Every `run:` step of the generated ci.yml, in order; fails on the first
-    step that fails, naming it."""
-    env = runner_env()
-    outputs = {}
-    for step in read_run_steps(project / ".github/workflows/ci.yml"):
-        if not should_run(step):
-            continue
-        result = execute(step, project, env)
-        output = result.stdout + result.stderr
-        where = f"ci.yml job {step.job!r}, step {step.name!r}"
-        assert result.returncode == 0, f"{where} failed:\n{step.script}\n{output[-6000:]}"
-        outputs[f"{step.job}: {step.name}"] = output
-    return outputs
 
 
 def repro(project: Path) -> str:

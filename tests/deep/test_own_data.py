@@ -18,6 +18,7 @@ import pandas as pd
 import pytest
 import yaml
 
+from devtools.testing.deep_project import first_commit
 from devtools.testing.own_data import machines, penguins
 from devtools.testing.projects import (
     in_project,
@@ -29,7 +30,6 @@ from devtools.testing.projects import (
     sync,
 )
 from devtools.testing.stack import postgres_server
-from tests.deep.test_generated_project import first_commit
 
 pytestmark = pytest.mark.slow
 

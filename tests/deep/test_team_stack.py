@@ -21,6 +21,7 @@ import httpx
 import pytest
 import yaml
 
+from devtools.testing.deep_project import first_commit
 from devtools.testing.projects import (
     in_project,
     project_answers,
@@ -42,7 +43,6 @@ from devtools.testing.stack import (
 from devtools.testing.template_repo import GIT_IDENTITY
 from tests.deep.test_generated_project import (
     assert_same_predictions,
-    first_commit,
     in_process,
     sample_records,
 )
