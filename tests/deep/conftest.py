@@ -11,3 +11,20 @@ from devtools.testing.deep_project import DEEP_CASES, Deep, build_deep_project
 def deep(request, tmp_path_factory) -> Deep:
     task = request.param
     return build_deep_project(tmp_path_factory.mktemp(task), task)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Deselect a check marked `deep_tasks(...)` on the other tasks' projects:
+    for what works the same whatever the task, one project (or a classifier
+    and a regressor) is proof enough, and each run costs minutes."""
+    kept: list[pytest.Item] = []
+    dropped: list[pytest.Item] = []
+    for item in items:
+        marker = item.get_closest_marker("deep_tasks")
+        callspec = getattr(item, "callspec", None)
+        task = callspec.params.get("deep") if callspec else None
+        skip = marker is not None and task is not None and task not in marker.args
+        (dropped if skip else kept).append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept

@@ -302,6 +302,8 @@ def test_monitor_sees_simulated_drift_and_only_that(deep, drift_run):
         assert re.search(rf"^(# TYPE )?({name}|{base})\b", exported, re.M), name
 
 
+# One report generator for every task.
+@pytest.mark.deep_tasks("binary_classification")
 def test_drift_report_renders_in_chromium(deep, drift_run):
     """Headless Chromium opens the report without errors and every chart decodes.
     .ci/run makes sure a Chromium is there and sets REQUIRE_CHROMIUM: there a
@@ -340,6 +342,8 @@ def dashboard_metric_names(dashboard: Path) -> set[str]:
     return names
 
 
+# A classifier's answers and a regressor's: their response models differ.
+@pytest.mark.deep_tasks("binary_classification", "regression")
 def test_service_openapi_fuzzing(deep):
     """schemathesis against the live OpenAPI document: no 5xx, documented
     status codes, responses that match the schema."""
@@ -372,6 +376,8 @@ def fuzz(schema: str) -> None:
     )
 
 
+# The same image for every task; this one's xgboost champion needs an extra.
+@pytest.mark.deep_tasks("multiclass_classification")
 def test_image_entry_command_runs_in_an_environment_built_like_the_image(deep, tmp_path):
     """No Docker engine here: build the environment with the Dockerfile's own uv
     commands and files, then run its CMD and HEALTHCHECK against the exported model."""

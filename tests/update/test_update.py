@@ -48,6 +48,7 @@ MIGRATION = f"""
       - --answers-file
       - "{{{{ _copier_conf.answers_file }}}}"
 """
+OWNER_MODULE_NAME = "owner_features"
 OWNER_MODULE = '''"""Features the owner added."""
 
 
@@ -95,7 +96,7 @@ def conflict_sides(text: str) -> list[str]:
 
 
 def make_owner_edits(project: Path, package: str) -> None:
-    module = project / "src" / package / "owner_features.py"
+    module = project / "src" / package / f"{OWNER_MODULE_NAME}.py"
     module.write_text(OWNER_MODULE)
     edit(project / "params.yaml", "n_estimators: 200", "n_estimators: 120")
     edit(project / "README.md", "Everything runs offline", "OWNER: everything runs offline")
@@ -153,7 +154,7 @@ def test_the_update_records_the_new_version_and_answers_the_new_question(updated
 
 def test_owner_edits_survive(updated):
     project = updated.project
-    assert (project / "src" / updated.package / "owner_features.py").is_file()
+    assert (project / "src" / updated.package / f"{OWNER_MODULE_NAME}.py").is_file()
     params = (project / "params.yaml").read_text()
     assert "n_estimators: 120" in params
     assert "Our runbook lives in the wiki." in (project / "README.md").read_text()
@@ -250,9 +251,17 @@ def resolved_copy(updated: Updated, destination: Path) -> Path:
 
 @pytest.mark.slow
 def test_the_updated_project_passes_its_own_tests_and_pipeline(updated, tmp_path):
+    """The update merges configuration, docs and scripts with the owner's
+    edits (params.yaml, README, a new module, a moved script): the tests that
+    read the merged configuration, the owner's module and the pipeline are
+    what it can break. Each task's whole suite runs in tests/deep."""
     project = resolved_copy(updated, tmp_path / "project")
     sync(project)
-    tests = in_project(project, "pytest", "-q", "-p", "no:cacheprovider", timeout=900)
+    package = project_answers(project)["package_name"]
+    in_project(project, "python", "-c", f"import {package}.{OWNER_MODULE_NAME}")
+    tests = in_project(
+        project, "pytest", "-q", "-p", "no:cacheprovider", "tests/test_configuration.py"
+    )
     assert " passed" in tests.stdout and "failed" not in tests.stdout
     in_project(project, "dvc", "repro", timeout=900)
     assert (project / "reports" / "metrics.json").is_file()
