@@ -107,6 +107,10 @@ def test_dvc_plots_show_has_data_for_every_plot(deep):
     assert ("expected_calibration_error" in metrics) == classifies
 
 
+# DVC's caching and the gate's rules are the same for every task; a
+# classifier and a regressor (lower is better) cover both directions.
+# Each task's like-for-like gate runs in its project's tests/test_gate.py.
+@pytest.mark.deep_tasks("binary_classification", "regression")
 def test_repro_is_incremental_and_the_gate_decides(deep):
     second = repro(deep.path)
     assert "Running stage" not in second
@@ -481,6 +485,9 @@ def start_mlflow_serve(project: Path, model_uri: str, port: int) -> Service:
     return service
 
 
+# The server's handling of nulls and types is the same for every task (each
+# project's tests/test_logged_model.py checks its pyfunc model).
+@pytest.mark.deep_tasks("binary_classification", "regression")
 def test_mlflow_models_serve_answers_like_the_project(deep):
     """The registry's champion served by `mlflow models serve` predicts what
     the project's own code predicts, on records with missing values."""
