@@ -17,7 +17,7 @@ from ..settings import load_params
 from .error_handlers import install_error_handlers
 from .json_bodies import install_openapi
 from .observability import API_KEY_HEADER, RequestMiddleware
-from .operation_routes import add_operation_routes
+from .operation_routes import GUARDED_OPERATION_PATHS, add_operation_routes
 from .prediction_routes import PATHS, add_prediction_routes
 from .state import ServiceState
 
@@ -44,7 +44,7 @@ def create_app(
     app.state.service = state = ServiceState(settings, schema, model_uri)
     components: dict = {}
     add_prediction_routes(app, schema, settings, components)
-    add_operation_routes(app)
+    add_operation_routes(app, api_key=bool(settings.api_key))
     install_error_handlers(app)
     api_key_scheme = {"type": "apiKey", "in": "header", "name": API_KEY_HEADER}
     security_schemes = {"APIKey": api_key_scheme} if settings.api_key else {}
@@ -54,6 +54,7 @@ def create_app(
         metrics=state.metrics,
         max_body_bytes=settings.max_body_bytes,
         json_paths=PATHS,
+        guarded_paths=PATHS | GUARDED_OPERATION_PATHS,
         api_key=settings.api_key,
     )
     return app

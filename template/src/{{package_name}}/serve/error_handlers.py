@@ -14,6 +14,18 @@ log = logging.getLogger("service")
 Responses = dict[int | str, dict[str, Any]]
 
 NOT_READY: Responses = {503: {"description": "model not loaded"}}
+WRONG_KEY = "missing or wrong X-API-Key"
+
+
+def key_errors(api_key: bool) -> Responses:
+    """The request middleware's 401, on an endpoint it guards with a key."""
+    return {401: {"description": WRONG_KEY}} if api_key else {}
+
+
+def key_security(api_key: bool) -> dict[str, Any]:
+    """The key's OpenAPI requirement, declared only when one is set, so the
+    document tells the truth."""
+    return {"security": [{"APIKey": []}]} if api_key else {}
 
 
 def prediction_errors(api_key: bool) -> Responses:
@@ -21,7 +33,7 @@ def prediction_errors(api_key: bool) -> Responses:
     middleware gives 400, 401, 413 and 415; validation 422)."""
     errors: dict[int | str, str] = {
         400: "body is not valid JSON text",
-        **({401: "missing or wrong X-API-Key"} if api_key else {}),
+        **({401: WRONG_KEY} if api_key else {}),
         413: "body larger than SERVE_MAX_BODY_BYTES",
         415: "body is not JSON",
         422: "the body does not match the schema (each field and problem named)",

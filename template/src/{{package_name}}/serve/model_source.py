@@ -66,7 +66,7 @@ def download(model_uri: str, destination: Path | None = None) -> tuple[Path, dic
         local = Path(model_uri)
         metadata_file = local / METADATA_FILE
         if metadata_file.is_file():
-            return local, json.loads(metadata_file.read_text())
+            return local, _read_metadata(metadata_file)
         return local, {"uri": str(local)}
     try:
         metadata = _registry_metadata(model_uri)
@@ -76,6 +76,18 @@ def download(model_uri: str, destination: Path | None = None) -> tuple[Path, dic
     except mlflow.exceptions.MlflowException as error:
         raise ProjectError(f"cannot find model {model_uri}: {error.message}") from error
     return Path(path), metadata
+
+
+def _read_metadata(path: Path) -> dict[str, Any]:
+    """export's metadata.json: a JSON object, or a ProjectError saying what it is."""
+    try:
+        metadata = json.loads(path.read_text())
+    except ValueError as error:
+        raise ProjectError(f"{path} is not valid JSON: {error}") from error
+    if not isinstance(metadata, dict):
+        kind = type(metadata).__name__
+        raise ProjectError(f"{path} must hold a JSON object, not a {kind}")
+    return metadata
 
 
 def export(model_uri: str, destination: Path) -> dict:

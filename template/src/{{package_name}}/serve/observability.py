@@ -11,10 +11,14 @@ import uuid
 from datetime import UTC, datetime
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from starlette.requests import ClientDisconnect
 
 log = logging.getLogger("service")
 
 API_KEY_HEADER = "X-API-Key"
+# nginx's code for a client that closed the connection before the answer:
+# not a server error, so error-rate alerts do not fire on client timeouts.
+CLIENT_CLOSED_REQUEST = 499
 
 LATENCY_BUCKETS = (
     0.0005,
@@ -158,11 +162,13 @@ class RequestMiddleware:
         metrics: ServiceMetrics,
         max_body_bytes: int,
         json_paths: set[str],
+        guarded_paths: set[str],
         api_key: str | None,
     ):
         self.app, self.metrics, self.max_body_bytes = app, metrics, max_body_bytes
         self.json_paths = json_paths  # POST endpoints that take a JSON body
-        self.api_key = api_key.encode() if api_key else None  # guards json_paths
+        self.guarded_paths = guarded_paths  # what needs the API key, if one is set
+        self.api_key = api_key.encode() if api_key else None
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
@@ -196,8 +202,14 @@ class RequestMiddleware:
             return message
 
         refusal = None
-        if scope["method"] == "POST" and scope["path"] in self.json_paths:
-            refusal = self._refusal(headers)
+        if scope["path"] in self.guarded_paths:
+            refusal = self._key_refusal(headers)
+        if (
+            not refusal
+            and scope["method"] == "POST"
+            and scope["path"] in self.json_paths
+        ):
+            refusal = self._body_refusal(headers)
         try:
             if refusal:
                 await _send_json(send_with_id, *refusal, request_id)
@@ -206,17 +218,22 @@ class RequestMiddleware:
         except _BodyTooLarge:
             if not response_started:
                 await _send_json(send_with_id, *self._too_large(), request_id)
+        except ClientDisconnect:
+            status = CLIENT_CLOSED_REQUEST  # nobody is left to answer
         finally:
             self._record(scope, status, started, request_id)
 
     def _too_large(self) -> tuple[int, dict]:
         return 413, {"detail": f"request body larger than {self.max_body_bytes} bytes"}
 
-    def _refusal(self, headers: dict) -> tuple[int, dict] | None:
+    def _key_refusal(self, headers: dict) -> tuple[int, dict] | None:
         if self.api_key and not secrets.compare_digest(
             headers.get(API_KEY_HEADER.lower().encode(), b""), self.api_key
         ):
             return 401, {"detail": f"missing or wrong {API_KEY_HEADER} header"}
+        return None
+
+    def _body_refusal(self, headers: dict) -> tuple[int, dict] | None:
         length = headers.get(b"content-length")
         if length and length.isdigit() and int(length) > self.max_body_bytes:
             return self._too_large()

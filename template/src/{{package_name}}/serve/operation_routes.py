@@ -5,8 +5,12 @@ goes here, added in `add_operation_routes`."""
 from fastapi import FastAPI, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from .error_handlers import NOT_READY
+from .error_handlers import NOT_READY, key_errors, key_security
 from .state import ServiceStateDep
+
+# Who trained the model on what (run id, Git commit, metrics): for the
+# service's users, so it needs the API key when one is set.
+GUARDED_OPERATION_PATHS = {"/metadata"}
 
 
 async def health() -> dict:
@@ -31,11 +35,15 @@ async def prometheus_metrics(state: ServiceStateDep) -> Response:
     return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
 
-def add_operation_routes(app: FastAPI) -> None:
+def add_operation_routes(app: FastAPI, api_key: bool) -> None:
     """On the app's own router, not an included APIRouter: /health is the
     HTTP floor of the serving benchmark, and an included router is one more
     routing layer on every request (FastAPI 0.137+)."""
     app.get("/health")(health)
     app.get("/ready", responses=NOT_READY)(ready)
-    app.get("/metadata", responses=NOT_READY)(metadata)
+    app.get(
+        "/metadata",
+        responses=key_errors(api_key) | NOT_READY,
+        openapi_extra=key_security(api_key),
+    )(metadata)
     app.get("/metrics", include_in_schema=False)(prometheus_metrics)

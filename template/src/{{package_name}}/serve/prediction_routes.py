@@ -17,7 +17,7 @@ from starlette.concurrency import run_in_threadpool
 
 from ..environment import ServeSettings
 from ..schema import Schema
-from .error_handlers import prediction_errors
+from .error_handlers import key_security, prediction_errors
 from .json_bodies import JsonBody, raise_invalid
 from .predictors import Predictions, Predictor
 from .routing import DirectRoute
@@ -82,11 +82,8 @@ def add_prediction_routes(
     )
     records_adapter = TypeAdapter(list[Record])
     Prediction = prediction_model(schema)
-    # The key is declared only when one is set, so the document tells the
-    # truth; the request middleware checks it before a body is read.
-    security: dict[str, Any] = (
-        {"security": [{"APIKey": []}]} if settings.api_key else {}
-    )
+    # The request middleware checks the key before a body is read.
+    security = key_security(bool(settings.api_key))
     errors = prediction_errors(api_key=bool(settings.api_key))
 
     def post(path: str, response_model: Any, body: JsonBody):

@@ -52,6 +52,8 @@ class ServiceState:
     def start(self) -> None:
         """Load the model, then start the prediction log (at app start-up)."""
         buckets = self._load()
+        if self.prediction_log:
+            self._start_prediction_log(self.prediction_log)
         # Exempt the start-up heap (libraries, model) from garbage collection:
         # full collections would otherwise rescan it while requests wait.
         gc.collect()
@@ -63,8 +65,20 @@ class ServiceState:
             ).set(1)
             if not self.schema.is_classification:
                 self.metrics.track_prediction_values(buckets)
-        if self.prediction_log:
-            self.prediction_log.start()
+
+    def _start_prediction_log(self, prediction_log: PredictionLog) -> None:
+        """Without its log the service would answer and monitoring would see
+        nothing: it stays not ready (503) and says why."""
+        try:
+            prediction_log.start()
+        except OSError as error:
+            reason = error.strerror or str(error)
+            self.predictor = None
+            self.error = (
+                f"prediction log directory {prediction_log.directory} "
+                f"cannot be used: {reason} (SERVE_PREDICTION_LOG_DIR)"
+            )
+            log.error(self.error)
 
     def stop(self) -> None:
         if self.prediction_log:
