@@ -195,9 +195,10 @@ class Service:
 
 
 def start_service(
-    project: Path, slug: str, port: int, env: dict[str, str] | None = None
+    project: Path, slug: str, port: int, env: dict[str, str] | None = None, *options: str
 ) -> Service:
-    """Start the project's service with uvicorn on 127.0.0.1, as its CLI does."""
+    """Start the project's service with uvicorn on 127.0.0.1, as its CLI does
+    (`options`: more of `serve`'s, e.g. --workers)."""
     log = open(project / f"service-{port}.log", "w")  # noqa: SIM115 - closed by stop_service
     process = subprocess.Popen(
         [
@@ -207,6 +208,7 @@ def start_service(
             "127.0.0.1",
             "--port",
             str(port),
+            *options,
         ],
         cwd=project,
         env={**project_env(), **(env or {})},
@@ -217,13 +219,17 @@ def start_service(
 
 
 def start_ready_service(
-    project: Path, slug: str, env: dict[str, str] | None = None, attempts: int = 3
+    project: Path,
+    slug: str,
+    env: dict[str, str] | None = None,
+    attempts: int = 3,
+    options: tuple[str, ...] = (),
 ) -> Service:
     """start_service on a free port, then wait_until_ready. Another process
     (a parallel test) can take the port between free_port() and uvicorn's
     bind: then start again on another port."""
     for attempt in range(1, attempts + 1):
-        service = start_service(project, slug, free_port(), env)
+        service = start_service(project, slug, free_port(), env, *options)
         try:
             wait_until_ready(service, service.port)
             return service

@@ -10,6 +10,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -334,6 +335,31 @@ def test_drift_report_renders_in_chromium(deep, drift_run):
     checked = json.loads(result.stdout.strip().splitlines()[-1])
     assert checked == {"images": len(features) + 1, "problems": []}
     assert screenshot.stat().st_size > 50_000  # a page of charts, not a blank one
+
+
+# uvicorn's worker processes are the same for every task.
+@pytest.mark.deep_tasks("regression")
+def test_every_worker_process_writes_json_logs(deep):
+    """With --workers 2, each worker loads the model and logs its requests
+    as JSON lines (logging set up in the parent alone reached no worker)."""
+    env = {"SERVE_PREDICTION_LOG_DIR": ""}
+    service = start_ready_service(deep.path, deep.slug, env, options=("--workers", "2"))
+    try:
+        log_path = Path(service.log_file.name)
+        deadline = time.monotonic() + 120
+        while log_path.read_text().count('"model ready"') < 2:
+            assert service.process.poll() is None, log_path.read_text()
+            assert time.monotonic() < deadline, log_path.read_text()
+            time.sleep(0.3)
+        for _ in range(10):
+            httpx.get(f"http://127.0.0.1:{service.port}/health", timeout=30)
+    finally:
+        log = stop_service(service)
+    entries = [json.loads(line) for line in log.splitlines() if line.startswith("{")]
+    ready = [entry for entry in entries if entry["message"] == "model ready"]
+    assert len({entry["process"] for entry in ready}) == 2
+    requests = [entry for entry in entries if entry["message"] == "request"]
+    assert len(requests) >= 10 and {entry["status"] for entry in requests} == {200}
 
 
 def dashboard_metric_names(dashboard: Path) -> set[str]:

@@ -5,7 +5,6 @@ import collections
 import json
 import logging
 import secrets
-import sys
 import time
 import uuid
 from datetime import UTC, datetime
@@ -44,6 +43,7 @@ class JsonFormatter(logging.Formatter):
             "time": datetime.fromtimestamp(record.created, UTC).isoformat(),
             "level": record.levelname,
             "logger": record.name,
+            "process": record.process,  # which worker, with --workers
             "message": record.getMessage(),
             **getattr(record, "fields", {}),
         }
@@ -52,12 +52,23 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, default=str)
 
 
-def configure_logging(level: str = "INFO") -> None:
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(JsonFormatter())
-    root = logging.getLogger()
-    root.handlers[:] = [handler]
-    root.setLevel(level)
+def log_config(level: str = "INFO") -> dict:
+    """JSON lines on stderr for every logger, uvicorn's included, as a
+    logging.config dictionary: uvicorn applies it in each worker process it
+    starts, which inherit no logging set up in the parent."""
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"json": {"()": f"{__name__}.JsonFormatter"}},
+        "handlers": {
+            "stderr": {
+                "class": "logging.StreamHandler",
+                "formatter": "json",
+                "stream": "ext://sys.stderr",
+            }
+        },
+        "root": {"handlers": ["stderr"], "level": level},
+    }
 
 
 class ServiceMetrics:
