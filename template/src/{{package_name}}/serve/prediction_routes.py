@@ -35,12 +35,14 @@ from .schemas import (
 from .state import ServiceState, service_state
 
 PATHS = {"/predict", "/predict/batch", "/invocations"}
+INLINE_ROWS = 16  # ONNX predictions of up to this many rows run on the event loop
 
 
 async def _predict(predictor: Predictor, records: list[dict]) -> Predictions:
-    # ONNX answers in microseconds: run inline. scikit-learn can take
-    # milliseconds: keep the event loop free for other requests.
-    if predictor.backend == "onnx":
+    # ONNX answers a few rows in microseconds: inline, a thread hand-off
+    # would cost more. A batch, or scikit-learn, takes milliseconds: in a
+    # thread, so the event loop keeps answering other requests meanwhile.
+    if predictor.backend == "onnx" and len(records) <= INLINE_ROWS:
         return predictor.predict(records)
     return await run_in_threadpool(predictor.predict, records)
 

@@ -64,10 +64,12 @@ class SklearnPredictor:
     def predict(self, records: list[dict[str, Any]]) -> Predictions:
         frame = pd.DataFrame.from_records(records, columns=self.schema.feature_names)
         features = model_input(frame, self.schema)
-        labels = _plain(self.model.predict(features))
         if not self.schema.is_classification:
-            return Predictions(labels, None)
+            return Predictions(_plain(self.model.predict(features)), None)
+        # The label is the most probable class (as each family's own predict
+        # decides it): one pass of the model, not predict and predict_proba.
         matrix = self.model.predict_proba(features)
+        labels = _plain(np.asarray(self.classes)[matrix.argmax(axis=1)])
         return Predictions(labels, _probabilities(matrix, self.class_names))
 
 
