@@ -17,6 +17,10 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from .errors import ProjectError
 from .paths import PREDICTION_LOG_DIR
 
+# Half the 1 GiB log volume of the Kubernetes manifests: a full volume gets
+# the pod evicted.
+PREDICTION_LOG_MAX_BYTES = 512 * 1024 * 1024
+
 Backend = Literal["auto", "onnx", "sklearn"]
 
 
@@ -48,6 +52,8 @@ class ServeSettings(EnvironmentSettings):
     # None (an empty value) turns prediction logging off.
     prediction_log_dir: Path | None = PREDICTION_LOG_DIR
     prediction_log_queue: PositiveInt = 100_000
+    # What the log's files may take on disk; the oldest hours go first.
+    prediction_log_max_bytes: PositiveInt = PREDICTION_LOG_MAX_BYTES
     api_key: str | None = None
 
     _empty = field_validator(

@@ -31,6 +31,7 @@ class ServiceState:
                 settings.prediction_log_queue,
                 schema.feature_names,
                 on_drop=self.metrics.dropped_logs.inc,
+                max_bytes=settings.prediction_log_max_bytes,
             )
             if settings.prediction_log_dir
             else None
