@@ -1,15 +1,15 @@
 """`copier update` to the release that added the batch scoring CronJob
-(deploy/k8s/base/cronjob.yaml and batch-data.yaml): a project that kept its
-Kubernetes manifests gets both, listed in its merged kustomization, and a
-project whose owner deleted deploy/k8s/ does not get that folder back
-(hooks/migrations.py `added`), so deploy.sh still deploys nothing there."""
+(deploy/k8s/base/cronjob.yaml and batch-data.yaml): a project whose owner
+deleted deploy/k8s/ does not get that folder back (hooks/migrations.py
+`added`), so deploy.sh still deploys nothing there. That a project on
+Kubernetes gets both, merged into its kustomization, is shown by
+test_deploy_layout_update.py's validation of the updated manifests."""
 
 import shutil
 from pathlib import Path
 
 import pytest
 
-from devtools.testing.kustomize import build
 from devtools.testing.template_repo import commit_all, git, release, snapshot
 from tests.update.test_update import copier_update, edit, generate
 
@@ -29,16 +29,6 @@ def template(tmp_path_factory) -> Path:
     git(repo, "checkout", "HEAD~1", "--", "template")
     release(repo, "v2.0.0")
     return repo
-
-
-def test_a_project_on_kubernetes_gets_the_cronjob(template, tmp_path):
-    project = generate(template, tmp_path / "project", "v1.0.0")
-    assert not (project / ADDED[0]).exists()
-    output = copier_update(project, "--vcs-ref", "v2.0.0").stdout
-    for name in ADDED:
-        assert f"{name}: added beside deploy/k8s/base/deployment.yaml." in output
-    kinds = {r["kind"] for r in build(project / "deploy" / "k8s" / "overlays" / "staging")}
-    assert {"CronJob", "PersistentVolumeClaim", "Deployment"} <= kinds
 
 
 def test_a_project_without_kubernetes_does_not_get_it_back(template, tmp_path):
