@@ -13,25 +13,16 @@ from pathlib import Path
 import pytest
 import yaml
 
-from devtools.testing.deep_project import Deep
 from devtools.testing.image import build_like_the_image
 from devtools.testing.kustomize import build
 from devtools.testing.projects import in_project, project_env
 from devtools.testing.workflows import execute, read_run_steps, runner_env, should_run
 
-pytestmark = pytest.mark.slow
-
 TASK = "binary_classification"
+pytestmark = [pytest.mark.slow, pytest.mark.deep_tasks(TASK)]
 WORKFLOW = ".github/workflows/batch.yml"
 # Steps that only GitHub can run; every other step must have an id to be run here.
 GITHUB_ONLY = ("actions/checkout@", "astral-sh/setup-uv@", "actions/upload-artifact@")
-
-
-@pytest.fixture
-def project(deep: Deep) -> Deep:
-    if deep.task != TASK:
-        pytest.skip(f"batch schedules are checked on {TASK}")
-    return deep
 
 
 def batch_steps(project: Path):
@@ -58,17 +49,17 @@ def parquet_facts(project: Path, path: Path) -> dict:
     return json.loads(output.strip().splitlines()[-1])
 
 
-def test_the_batch_workflow_scores_the_holdout_with_the_pipelines_model(project):
+def test_the_batch_workflow_scores_the_holdout_with_the_pipelines_model(deep):
     """No variables or secrets, as on the day the project is generated: the
     pipeline's model scores the holdout split into scores/batch_id=<id>/."""
-    made = [project.path / "scores", project.path / "batch"]
+    made = [deep.path / "scores", deep.path / "batch"]
     env, results = runner_env(), {}
     try:
-        for step in batch_steps(project.path):
+        for step in batch_steps(deep.path):
             if should_run(step):
                 if step.name.startswith("Score"):
                     step.env["BATCH_ID"] = "nightly-1"  # as workflow_dispatch's input
-                result = execute(step, project.path, env)
+                result = execute(step, deep.path, env)
                 output = result.stdout + result.stderr
                 assert result.returncode == 0, f"{step.name} failed:\n{output[-6000:]}"
                 results[step.name] = result
@@ -76,14 +67,14 @@ def test_the_batch_workflow_scores_the_holdout_with_the_pipelines_model(project)
         assert score.outputs == {"batch_id": "nightly-1", "output": "scores"}
         assert score.summary.startswith("### Batch scoring: nightly-1\n")
         line = score.summary.splitlines()[-1]
-        holdout = parquet_facts(project.path, project.path / "data/split/holdout.parquet")
+        holdout = parquet_facts(deep.path, deep.path / "data/split/holdout.parquet")
         counts = re.search(rf"{holdout['rows']} rows in, (\d+) scored", line)
         assert counts, line
-        scores = parquet_facts(project.path, project.path / "scores" / "batch_id=nightly-1")
+        scores = parquet_facts(deep.path, deep.path / "scores" / "batch_id=nightly-1")
         assert scores["model_name"] == ["models/model"]
         assert scores["rows"] == int(counts[1]) > 0
-        assert (project.path / "batch" / "rejects-nightly-1.csv").exists()
-        assert (project.path / "batch" / "summary-nightly-1.txt").read_text().strip() == line
+        assert (deep.path / "batch" / "rejects-nightly-1.csv").exists()
+        assert (deep.path / "batch" / "summary-nightly-1.txt").read_text().strip() == line
     finally:
         for path in made:
             shutil.rmtree(path, ignore_errors=True)
@@ -94,12 +85,12 @@ def expand(value: str, env: dict[str, str]) -> str:
     return re.sub(r"\$\((\w+)\)", lambda match: env.get(match[1], match[0]), value)
 
 
-def test_the_cronjob_scores_a_batch_in_an_environment_built_like_the_image(project, tmp_path):
+def test_the_cronjob_scores_a_batch_in_an_environment_built_like_the_image(deep, tmp_path):
     """The CronJob's command and environment, with /app and /data moved to
     folders here: the serving image can score with the model baked into it."""
-    image = build_like_the_image(project.path, tmp_path / "image")
+    image = build_like_the_image(deep.path, tmp_path / "image")
     data = tmp_path / "data"
-    resources = build(project.path / "deploy" / "k8s" / "base")
+    resources = build(deep.path / "deploy" / "k8s" / "base")
     (cronjob,) = [r for r in resources if r["kind"] == "CronJob"]
     (configmap,) = [r for r in resources if r["kind"] == "ConfigMap"]
     pod = cronjob["spec"]["jobTemplate"]["spec"]["template"]["spec"]
@@ -112,7 +103,7 @@ def test_the_cronjob_scores_a_batch_in_an_environment_built_like_the_image(proje
     env = {name: here(value) for name, value in env.items()}
     incoming = Path(env["BATCH_INPUT"])
     incoming.mkdir(parents=True)
-    shutil.copy(project.path / "data" / "split" / "holdout.parquet", incoming / "part-0.parquet")
+    shutil.copy(deep.path / "data" / "split" / "holdout.parquet", incoming / "part-0.parquet")
     command = [expand(part, env) for part in container["command"] + container["args"]]
     result = subprocess.run(
         command,
@@ -123,11 +114,11 @@ def test_the_cronjob_scores_a_batch_in_an_environment_built_like_the_image(proje
         timeout=600,
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    rows = parquet_facts(project.path, incoming)["rows"]
+    rows = parquet_facts(deep.path, incoming)["rows"]
     assert f"{rows} rows in" in result.stdout
     output = Path(env["BATCH_OUTPUT"])
     (partition,) = output.glob("batch_id=*")
-    scores = parquet_facts(project.path, partition)
+    scores = parquet_facts(deep.path, partition)
     assert 0 < scores["rows"] <= rows
     baked = json.loads((image.app / "model" / "metadata.json").read_text())
     assert baked["alias"] == "champion" and scores["model_version"] == [baked["version"]]
