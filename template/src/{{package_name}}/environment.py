@@ -11,7 +11,7 @@ what is versioned with the model; these hold what differs between machines.
 from pathlib import Path
 from typing import Literal, Self
 
-from pydantic import Field, PositiveInt, ValidationError, field_validator
+from pydantic import Field, PositiveFloat, PositiveInt, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from .errors import ProjectError
@@ -49,6 +49,12 @@ class ServeSettings(EnvironmentSettings):
     backend: Backend = "auto"
     max_batch_size: PositiveInt = 1000
     max_body_bytes: PositiveInt = 2 * 1024 * 1024
+    # A request head (line and headers) larger than this gets 431.
+    max_header_bytes: PositiveInt = 64 * 1024
+    # A connection idle, or still sending its request head, this long is closed.
+    idle_timeout_seconds: PositiveFloat = 5
+    # A request body not received in full this long after it starts gets 408.
+    body_timeout_seconds: PositiveFloat = 30
     # None (an empty value) turns prediction logging off.
     prediction_log_dir: Path | None = PREDICTION_LOG_DIR
     prediction_log_queue: PositiveInt = 100_000

@@ -56,5 +56,6 @@ def create_app(
         json_paths=PATHS,
         guarded_paths=PATHS | GUARDED_OPERATION_PATHS,
         api_key=settings.api_key,
+        body_timeout=settings.body_timeout_seconds,
     )
     return app

@@ -1,6 +1,7 @@
 """Structured JSON logs, Prometheus metrics, and the request middleware that
 feeds both (request id, API key, body size limit, content type, timing)."""
 
+import asyncio
 import collections
 import json
 import logging
@@ -142,23 +143,26 @@ class ServiceMetrics:
             histogram.observe(value)
 
 
-async def _send_json(send, status: int, body: dict, request_id: str) -> None:
+async def _send_json(
+    send, status: int, body: dict, request_id: str, close: bool = False
+) -> None:
     payload = json.dumps(body).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(payload)).encode()),
-                (b"x-request-id", request_id.encode()),
-            ],
-        }
-    )
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(payload)).encode()),
+        (b"x-request-id", request_id.encode()),
+    ]
+    if close:  # the rest of the body may still come: not a request boundary
+        headers.append((b"connection", b"close"))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": payload})
 
 
 class _BodyTooLarge(Exception):
+    pass
+
+
+class _BodyTooSlow(Exception):
     pass
 
 
@@ -175,8 +179,10 @@ class RequestMiddleware:
         json_paths: set[str],
         guarded_paths: set[str],
         api_key: str | None,
+        body_timeout: float,
     ):
         self.app, self.metrics, self.max_body_bytes = app, metrics, max_body_bytes
+        self.body_timeout = body_timeout  # seconds for a whole request body
         self.json_paths = json_paths  # POST endpoints that take a JSON body
         self.guarded_paths = guarded_paths  # what needs the API key, if one is set
         self.api_key = api_key.encode() if api_key else None
@@ -203,10 +209,21 @@ class RequestMiddleware:
             await send(message)
 
         received = 0
+        deadline = None
+        body_done = False
 
         async def limited_receive():
-            nonlocal received
-            message = await receive()
+            nonlocal received, deadline, body_done
+            if body_done:  # e.g. waiting for a disconnect: no deadline
+                return await receive()
+            loop = asyncio.get_running_loop()
+            deadline = deadline or loop.time() + self.body_timeout
+            try:
+                async with asyncio.timeout_at(deadline):
+                    message = await receive()
+            except TimeoutError:
+                raise _BodyTooSlow from None
+            body_done = not message.get("more_body", False)
             received += len(message.get("body", b""))
             if received > self.max_body_bytes:
                 raise _BodyTooLarge
@@ -229,6 +246,12 @@ class RequestMiddleware:
         except _BodyTooLarge:
             if not response_started:
                 await _send_json(send_with_id, *self._too_large(), request_id)
+        except _BodyTooSlow:
+            if not response_started:
+                detail = f"request body not received within {self.body_timeout:g} s"
+                await _send_json(
+                    send_with_id, 408, {"detail": detail}, request_id, True
+                )
         except ClientDisconnect:
             status = CLIENT_CLOSED_REQUEST  # nobody is left to answer
         finally:
