@@ -3,7 +3,8 @@ that validate against Kubernetes' own schemas, the deployment runs the image
 as the Dockerfile builds it (its user, its port, the service's health and
 readiness endpoints, a read-only root with the log directory writable), the
 batch scoring CronJob runs `score` from that image as hardened as the
-deployment, and deploy/scripts/deploy.sh applies the overlay with the image
+deployment, the pods accept connections on the service's port only, and
+deploy/scripts/deploy.sh applies the overlay with the image
 CD built."""
 
 import ast
@@ -32,6 +33,7 @@ KINDS = [
     "CronJob",
     "Deployment",
     "HorizontalPodAutoscaler",
+    "NetworkPolicy",
     "PersistentVolumeClaim",
     "PodDisruptionBudget",
     "Service",
@@ -114,6 +116,23 @@ def test_the_configmap_sets_settings_the_service_reads(project):
     # ServeSettings reads SERVE_<FIELD> (env_prefix "SERVE_").
     assert config and {name.removeprefix("SERVE_").lower() for name in config} <= fields
     assert all(name.startswith("SERVE_") for name in config)
+
+
+def test_the_pods_accept_connections_on_the_service_port_only(project):
+    resources = by_kind(build(project / "deploy" / "k8s" / "base"))
+    policy = resources["NetworkPolicy"]["spec"]
+    selected = policy["podSelector"]["matchLabels"]
+    service_pod = resources["Deployment"]["spec"]["template"]
+    batch_pod = resources["CronJob"]["spec"]["jobTemplate"]["spec"]["template"]
+    for pod in (service_pod, batch_pod):
+        assert selected.items() <= pod["metadata"]["labels"].items()
+    assert policy["policyTypes"] == ["Ingress"]
+    (rule,) = policy["ingress"]
+    assert "from" not in rule  # the Service, probes and Prometheus, from anywhere
+    assert rule["ports"] == [{"protocol": "TCP", "port": "http"}]
+    (container,) = service_pod["spec"]["containers"]
+    assert [port["name"] for port in container["ports"]] == ["http"]
+    assert "ports" not in batch_pod["spec"]["containers"][0]
 
 
 def test_the_cronjob_runs_score_from_the_image_as_hardened_as_the_deployment(project):

@@ -1,5 +1,6 @@
 """`copier update` to the release that added the batch scoring CronJob
-(deploy/k8s/base/cronjob.yaml and batch-data.yaml): a project whose owner
+(deploy/k8s/base/cronjob.yaml and batch-data.yaml) and the ingress
+policy (networkpolicy.yaml): a project whose owner
 deleted deploy/k8s/ does not get that folder back (hooks/migrations.py
 `added`), so deploy.sh still deploys nothing there. That a project on
 Kubernetes gets both, merged into its kustomization, is shown by
@@ -13,9 +14,14 @@ import pytest
 from devtools.testing.template_repo import commit_all, git, release, snapshot
 from tests.update.test_update import copier_update, edit, generate
 
-ADDED = ("deploy/k8s/base/cronjob.yaml", "deploy/k8s/base/batch-data.yaml")
+ADDED = (
+    "deploy/k8s/base/cronjob.yaml",
+    "deploy/k8s/base/batch-data.yaml",
+    "deploy/k8s/base/networkpolicy.yaml",
+)
 KUSTOMIZATION = "template/deploy/k8s/base/kustomization.yaml"
 LISTED = "  - cronjob.yaml  # batch scoring\n  - batch-data.yaml\n"
+POLICY = "  - networkpolicy.yaml  # ingress on the service's port only\n"
 
 
 @pytest.fixture(scope="module")
@@ -25,6 +31,7 @@ def template(tmp_path_factory) -> Path:
     for name in ADDED:
         git(repo, "rm", "--quiet", f"template/{name}.jinja")
     edit(repo / KUSTOMIZATION, LISTED, "")
+    edit(repo / KUSTOMIZATION, POLICY, "")
     release(repo, "v1.0.0")
     git(repo, "checkout", "HEAD~1", "--", "template")
     release(repo, "v2.0.0")
