@@ -56,6 +56,18 @@ def score(deep: Deep, *arguments: str, env: dict | None = None, check: bool = Tr
     return in_project(deep.path, deep.slug, "score", *arguments, env=env, check=check)
 
 
+def read_parquet(deep: Deep, path: Path, columns: list[str] | None = None) -> pd.DataFrame:
+    """A Parquet file or folder, read by the project's pandas (the template's
+    environment has no pyarrow)."""
+    script = (
+        "import pandas; "
+        f"f = pandas.read_parquet({str(path)!r}, columns={columns!r}); "
+        "print(f.to_json(orient='records', date_unit='us'))"
+    )
+    output = in_project(deep.path, "python", "-c", script).stdout
+    return pd.DataFrame.from_records(json.loads(output))
+
+
 def scored_as_served(frame: pd.DataFrame, expected: dict) -> list[dict]:
     """Scored rows in the shape the service answers, to compare with the
     champion's in-process predictions."""
@@ -104,7 +116,7 @@ def batches(deep, tmp_path_factory) -> Batches:
         f".to_parquet({str(shifted)!r})",
     )
     score(deep, "-i", str(shifted), "-o", str(folder), "--batch-id", "day-2")
-    before = pd.read_parquet(folder / "batch_id=day-2", columns=["scored_at"])
+    before = read_parquet(deep, folder / "batch_id=day-2", ["scored_at"])
     score(deep, "-i", str(shifted), "-o", str(folder), "--batch-id", "day-2")
     return Batches(folder, bad, first, expected, before["scored_at"].tolist())
 
@@ -118,7 +130,7 @@ def test_a_file_is_scored_in_chunks_as_the_champion_predicts(deep, batches):
     for row, reason in zip(rejects["input_row"], rejects["reject_reason"], strict=True):
         assert reason.startswith(f"{batches.bad[row]}: "), reason
 
-    scored = pd.read_parquet(batches.folder / "batch_id=day-1")
+    scored = read_parquet(deep, batches.folder / "batch_id=day-1")
     assert len(scored) == good
     served = scored_as_served(scored, batches.expected)
     assert_same_predictions(served, batches.expected, deep.task != "regression")
@@ -127,7 +139,7 @@ def test_a_file_is_scored_in_chunks_as_the_champion_predicts(deep, batches):
 
 
 def test_scoring_a_batch_again_replaces_it(deep, batches):
-    counts = pd.read_parquet(batches.folder, columns=["batch_id"])["batch_id"]
+    counts = read_parquet(deep, batches.folder, ["batch_id"])["batch_id"]
     assert counts.astype(str).value_counts().to_dict() == {
         "day-1": ROWS - len(batches.bad),
         "day-2": SHIFTED_ROWS,
@@ -137,7 +149,7 @@ def test_scoring_a_batch_again_replaces_it(deep, batches):
         "batch_id=day-1",
         "batch_id=day-2",
     ]
-    again = pd.read_parquet(batches.folder / "batch_id=day-2", columns=["scored_at"])
+    again = read_parquet(deep, batches.folder / "batch_id=day-2", ["scored_at"])
     assert again["scored_at"].tolist() != batches.day_2_scored_at
 
 
