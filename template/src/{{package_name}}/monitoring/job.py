@@ -24,7 +24,7 @@ from .drift import (
     numeric_drift,
 )
 from .values import column
-from .windows import Window
+from .windows import Window, probability_columns
 
 
 @dataclass
@@ -127,8 +127,9 @@ def prediction_drift(
     reference_predictions: pd.DataFrame,
     current: pd.DataFrame,
 ) -> list[ColumnDrift]:
-    """Drift of the served predictions (and of each class probability) against
-    the model's predictions on rows it did not train on."""
+    """Drift of the served or batch-scored predictions (and of the class
+    probabilities) against the model's predictions on rows it did not train
+    on."""
     # Any drifted prediction column is drift already: no severe-shift rule.
     alpha, min_psi, _ = settings.thresholds(PREDICTION)
     limits = Thresholds(alpha, min_psi)
@@ -141,18 +142,23 @@ def prediction_drift(
             PREDICTION, PREDICTION, _as_text(expected), _as_text(served), limits
         )
     ]
-    # Binary: one class's probability decides the other's; test one.
-    classes = schema.target.classes or []
-    tested = [schema.positive_class] if len(classes) == 2 else classes
-    for label in tested:
-        probability = cur["probabilities"].map(
-            lambda p, key=str(label): p.get(key) if isinstance(p, dict) else None
-        )
-        name = f"probability_{label}"
+    for name in probability_columns(schema):
+        probability = _probability(cur, name)
         results.append(
             numeric_drift(name, PREDICTION, ref[name], probability.dropna(), limits)
         )
     return results
+
+
+def _probability(current: pd.DataFrame, name: str) -> pd.Series:
+    """A class probability: a column of `score`'s output, or a key of the
+    prediction log's `probabilities`."""
+    if name in current:
+        return current[name]
+    key = name.removeprefix("probability_")
+    return current["probabilities"].map(
+        lambda p: p.get(key) if isinstance(p, dict) else None
+    )
 
 
 def _as_text(labels: pd.Series) -> pd.Series:
@@ -193,8 +199,8 @@ def run_monitor(
 
     predictions: list[ColumnDrift] = []
     frame = current.frame
-    logged = "probabilities" in frame and frame[PREDICTION].notna().any()
-    if holdout is not None and logged:  # a prediction log, not a plain file
+    predicted = current.predicted and frame[PREDICTION].notna().any()
+    if holdout is not None and predicted:  # logs or scores, not a plain file
         say(f"predicting {holdout.source} with {model_uri}")
         model = load_model(model_uri)
         reference_predictions = predict_frame(model, holdout.frame, schema)
@@ -207,7 +213,7 @@ def run_monitor(
         if "request_id" not in current.frame:
             raise ProjectError(
                 "delayed labels join the prediction log on request_id and row: "
-                "give the log (--log-dir), not a file (--current)"
+                "give the log (--log-dir), not a file (--current, --batch-output)"
             )
         say(f"scoring {len(labels)} delayed labels")
         result_performance = performance.labelled_performance(

@@ -65,7 +65,8 @@ class ScoredWriter:
             target = self.temporary
         self.schema = schema
         self.writer: pq.ParquetWriter | pa_csv.CSVWriter
-        if target.suffix.lower() == ".csv":
+        # The final name says the format: the temporary one ends in .tmp-<id>.
+        if self.final.suffix.lower() == ".csv":
             self.writer = pa_csv.CSVWriter(target, schema)
         else:
             self.writer = pq.ParquetWriter(target, schema)
