@@ -211,9 +211,9 @@ def test_a_query_on_sqlite_is_scored_into_a_table(deep, tmp_path):
     assert_same_predictions(served, expected, deep.task != "regression")
 
 
+# One task reads and writes PostgreSQL; SQLite covers every task.
+@pytest.mark.deep_tasks("binary_classification")
 def test_a_query_on_postgresql_is_scored_into_a_table(deep, tmp_path):
-    if deep.task != "binary_classification":
-        pytest.skip("one task reads and writes PostgreSQL; SQLite covers every task")
     records, table = numbered_records(deep, 400)
     csv = tmp_path / "customers.csv"
     table.to_csv(csv, index=False)
@@ -252,6 +252,8 @@ def read_query(deep: Deep, sql: str, env: dict) -> pd.DataFrame:
     return pd.DataFrame.from_records(json.loads(output))
 
 
+# Reading and writing fail the same way whatever the task.
+@pytest.mark.deep_tasks("regression")
 def test_bad_input_is_one_clear_line_and_nothing_written(deep, tmp_path):
     features = features_of(deep.path)
     records = sample_records(deep.path, 50)
