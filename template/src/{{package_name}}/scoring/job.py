@@ -116,7 +116,7 @@ def output_schema(source: Source, schema: Schema, model: ScoringModel):
     return pa.schema(fields)
 
 
-def _records(features: pd.DataFrame) -> list[dict]:
+def plain_records(features: pd.DataFrame) -> list[dict]:
     """Rows as the service receives them: plain values, None when missing."""
     plain = features.astype(object)
     return plain.where(plain.notna(), None).to_dict(orient="records")
@@ -127,7 +127,7 @@ def scored_rows(
 ) -> pd.DataFrame:
     """The valid rows with their prediction and, for classifiers, a
     probability_<class> column per class."""
-    predictions = predictor.predict(_records(valid[schema.feature_names]))
+    predictions = predictor.predict(plain_records(valid[schema.feature_names]))
     scored = valid.assign(prediction=predictions.labels)
     for feature in schema.features:
         if feature.type == "boolean":  # 1/0 in a CSV, True/False in Parquet

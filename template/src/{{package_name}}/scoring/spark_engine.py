@@ -1,0 +1,399 @@
+"""The scoring job on Apache Spark (`score --engine spark`): the same checks,
+predictor and output as the local engine, spread over Spark's executors.
+
+Each executor's Python worker loads the model once, from the model folder the
+driver ships with SparkContext.addFile, and keeps it for every partition it
+scores (`mapInPandas`); the rows are checked and scored with the local
+engine's own functions. Spark writes the batch partition with dynamic
+partition overwrite, so scoring a batch id again replaces only that batch.
+"""
+
+import json
+import os
+import shutil
+import tempfile
+import time
+import uuid
+import warnings
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+import pyarrow as pa
+
+from ..errors import ProjectError
+from ..schema import Schema
+from ..serve import model_source
+from ..serve.predictors import Predictor, build_predictor
+from ..validation import check_rows
+from .job import (
+    REJECT_COLUMNS,
+    ScoringJob,
+    Summary,
+    check_batch_id,
+    output_schema,
+    plain_records,
+    scored_rows,
+)
+from .writing import RejectsWriter, check_output, is_dataset
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame, SparkSession
+
+# Columns the engine adds while it works; never written.
+FILE, ROW_IN_FILE = "__input_file", "__input_row_in_file"
+INPUT_ROW, REASON, REJECTED = "__input_row", "__reject_reason", "__rejected_row"
+PANDAS_WARNING = "PySpark does not yet fully support"
+# A Python worker scores many partitions: load each model once per worker.
+_PREDICTORS: dict[str, Predictor] = {}
+
+
+@dataclass
+class SparkInput:
+    """The input as Spark reads it, described as the local engine's sources."""
+
+    path: str
+    columns: list[str]
+    types: dict[str, pa.DataType]
+
+
+def require_pyspark() -> None:
+    # pyspark warns on import about pandas releases newer than it was tested
+    # with; the project's tests show scoring on them works.
+    warnings.filterwarnings("ignore", PANDAS_WARNING, FutureWarning)
+    try:
+        import pyspark  # noqa: F401
+    except ImportError:
+        raise ProjectError(
+            "--engine spark needs pyspark: install the spark extra "
+            "(`uv sync --extra spark`)"
+        ) from None
+
+
+def require_java() -> None:
+    """Spark runs on a JVM: say so now rather than with a gateway traceback."""
+    java_home = os.environ.get("JAVA_HOME")
+    if java_home and (Path(java_home) / "bin" / "java").exists():
+        return
+    if shutil.which("java") is None:
+        raise ProjectError(
+            "--engine spark needs Java 17 or later: no `java` on PATH and no "
+            "JAVA_HOME (e.g. `apt-get install openjdk-17-jre-headless`)"
+        )
+
+
+def spark_session(master: str | None, chunk_rows: int) -> "SparkSession":
+    """The session of spark-submit when there is one, else local mode."""
+    require_pyspark()
+    require_java()
+    from pyspark.sql import SparkSession
+
+    builder = SparkSession.builder.appName("score")
+    if master:
+        builder = builder.master(master)
+    elif "spark.master" not in _submitted_conf():
+        builder = builder.master("local[*]")
+    session = (
+        builder.config("spark.sql.sources.partitionOverwriteMode", "dynamic")
+        .config("spark.sql.parquet.outputTimestampType", "TIMESTAMP_MICROS")
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.sql.execution.arrow.maxRecordsPerBatch", str(chunk_rows))
+        .config("spark.executorEnv.PYTHONWARNINGS", "ignore::FutureWarning")
+        .getOrCreate()
+    )
+    session.sparkContext.setLogLevel("ERROR")
+    return session
+
+
+def _submitted_conf() -> dict[str, str]:
+    """The configuration spark-submit passed to this process, if any."""
+    from pyspark import SparkConf
+
+    return dict(SparkConf().getAll())
+
+
+def _first_line(error: Exception) -> str:
+    lines = [line for line in str(error).splitlines() if line.strip()]
+    return (lines or [type(error).__name__])[0][:300]
+
+
+def _check_paths(job: ScoringJob) -> tuple[Path, Path]:
+    if job.query is not None or job.output_table is not None or not job.input_path:
+        raise ProjectError(
+            "--engine spark reads and writes Parquet: give --input and --output "
+            "(--query and --output-table need --engine local)"
+        )
+    if job.output_path is None or not is_dataset(job.output_path):
+        raise ProjectError(
+            f"{job.output_path}: --engine spark writes a folder of batch "
+            "partitions: give a folder, e.g. --output scores/"
+        )
+    if job.input_path.suffix.lower() == ".csv":
+        raise ProjectError(
+            f"{job.input_path}: --engine spark reads Parquet (a file or a folder)"
+        )
+    if not job.input_path.exists():
+        raise ProjectError(f"{job.input_path}: file not found")
+    return job.input_path, job.output_path
+
+
+def read_input(spark: "SparkSession", path: Path) -> tuple["DataFrame", SparkInput]:
+    from py4j.protocol import Py4JJavaError
+    from pyspark.errors import PySparkException
+    from pyspark.sql.pandas.types import to_arrow_schema
+
+    try:
+        frame = spark.read.parquet(str(path.resolve()))
+        arrow = to_arrow_schema(frame.schema)
+    except (PySparkException, Py4JJavaError) as error:
+        raise ProjectError(f"{path}: cannot be read: {_first_line(error)}") from None
+    columns = list(frame.columns)
+    types = dict(zip(columns, arrow.types, strict=True))
+    return frame, SparkInput(str(path), columns, types)
+
+
+def file_offsets(frame: "DataFrame") -> dict[str, int]:
+    """The input row number of each file's first row: files in path order,
+    as the local engine reads a folder, so both number rows alike."""
+    from pyspark.sql import functions as F
+
+    counts = (
+        frame.select(F.col("_metadata.file_path").alias(FILE))
+        .groupBy(FILE)
+        .count()
+        .collect()
+    )
+    offsets, start = {}, 0
+    for row in sorted(counts, key=lambda row: row[FILE]):
+        offsets[row[FILE]] = start
+        start += row["count"]
+    return offsets
+
+
+def _predictor(model_file: str, schema: Schema, backend: str) -> Predictor:
+    """The model shipped with addFile, loaded once per Python worker."""
+    if model_file not in _PREDICTORS:
+        from pyspark import SparkFiles
+
+        loaded = model_source.load(SparkFiles.get(model_file))
+        _PREDICTORS[model_file] = build_predictor(
+            loaded.model, schema, backend, loaded.example
+        )
+    return _PREDICTORS[model_file]
+
+
+@dataclass
+class PartitionScorer:
+    """What each executor needs to score a partition; pickled to them."""
+
+    schema: Schema
+    model_file: str
+    backend: str
+    offsets: dict[str, int]
+    columns: list[str]  # the input's, in order
+    output: list[str]  # the scored rows' columns, in order
+    lineage: dict[str, Any]
+
+    def __call__(self, frames: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+        predictor = _predictor(self.model_file, self.schema, self.backend)
+        for frame in frames:
+            yield self.score(frame, predictor)
+
+    def score(self, frame: pd.DataFrame, predictor: Predictor) -> pd.DataFrame:
+        frame.index = pd.Index(
+            frame[FILE].map(self.offsets) + frame[ROW_IN_FILE], name=None
+        )
+        frame = frame[self.columns]
+        checked = check_rows(frame, self.schema)
+        parts = []
+        if not checked.valid.empty:
+            rows = scored_rows(checked.valid, self.schema, predictor)
+            parts.append(rows.assign(**self.lineage)[self.output])
+        if checked.reasons:
+            bad = frame.loc[sorted(checked.reasons)]
+            parts.append(
+                pd.DataFrame(
+                    {
+                        REASON: [checked.reasons[row] for row in bad.index],
+                        REJECTED: [
+                            json.dumps(record, default=str)
+                            for record in plain_records(bad)
+                        ],
+                    },
+                    index=bad.index,
+                )
+            )
+        result = pd.concat(parts) if parts else pd.DataFrame(index=frame.index)
+        result[INPUT_ROW] = result.index
+        result = result.reindex(columns=[*self.output, INPUT_ROW, REASON, REJECTED])
+        return _arrow_ready(result)
+
+
+def _arrow_ready(frame: pd.DataFrame) -> pd.DataFrame:
+    """Text columns as Python objects: pyspark cannot yet convert pandas 3's
+    Arrow-backed strings."""
+    text = [
+        name
+        for name, dtype in frame.dtypes.items()
+        if isinstance(dtype, pd.StringDtype | pd.ArrowDtype)
+    ]
+    return frame.astype(dict.fromkeys(text, object)) if text else frame
+
+
+def score_on_spark(
+    job: ScoringJob, schema: Schema, model_uri: str, master: str | None = None
+) -> Summary:
+    """Score a Parquet file or folder into a folder of batch partitions."""
+    started = time.perf_counter()
+    check_batch_id(job.batch_id)
+    input_path, output_path = _check_paths(job)
+    spark = spark_session(master, job.chunk_rows)
+    from py4j.protocol import Py4JJavaError
+    from pyspark.errors import PySparkException
+
+    frame, source = read_input(spark, input_path)
+    if missing := [c for c in schema.feature_names if c not in source.columns]:
+        raise ProjectError(f"{input_path}: missing column(s): {', '.join(missing)}")
+    check_output(output_path)
+    rejects_path = job.rejects_file()
+    if rejects_path.suffix.lower() != ".csv":
+        raise ProjectError(f"{rejects_path}: the rejects file must be a .csv")
+    check_output(rejects_path)
+    shipped = ship_model(spark, model_uri)
+    scored = score_frame(frame, source, job, schema, shipped.name)
+    try:
+        summary = _summarise(scored, input_path)
+        rejects = RejectsWriter(
+            rejects_path, [REJECT_COLUMNS[0], *source.columns, REJECT_COLUMNS[1]]
+        )
+        try:
+            _write_rejects(scored, job, rejects, input_path)
+            _write_scores(scored, output_path)
+        except BaseException:
+            rejects.discard()
+            raise
+        rejects.commit()
+    except (PySparkException, Py4JJavaError) as error:
+        raise ProjectError(f"{input_path}: {_spark_error(error)}") from None
+    finally:
+        scored.unpersist()
+        shutil.rmtree(shipped.parent, ignore_errors=True)
+    summary.seconds = time.perf_counter() - started
+    return summary
+
+
+def _spark_error(error: Exception) -> str:
+    """One line for a failed Spark job: an executor's ProjectError as it was
+    raised, else the first line of Spark's message."""
+    marker = f"{ProjectError.__name__}: "
+    for line in str(error).splitlines():
+        if marker in line:
+            return line.split(marker, 1)[1].strip()
+    return _first_line(error)
+
+
+def ship_model(spark: "SparkSession", model_uri: str) -> Path:
+    """A copy of the model folder under a name of its own, sent to every
+    executor once (SparkContext.addFile refuses a second file of one name)."""
+    local, _ = model_source.download(model_uri)
+    folder = Path(tempfile.mkdtemp(prefix="score-model-")) / f"model-{uuid.uuid4().hex}"
+    shutil.copytree(local, folder)
+    spark.sparkContext.addFile(str(folder), recursive=True)
+    return folder
+
+
+def score_frame(
+    frame: "DataFrame",
+    source: SparkInput,
+    job: ScoringJob,
+    schema: Schema,
+    model_file: str,
+) -> "DataFrame":
+    """Every row, scored or with the reason it was rejected, cached: the
+    counts, the rejects and the output all read it, and the model runs once."""
+    from pyspark.sql import functions as F
+    from pyspark.sql import types as T
+    from pyspark.sql.pandas.types import from_arrow_schema
+
+    columns = output_schema(source, schema, job.model)
+    scorer = PartitionScorer(
+        schema,
+        model_file=model_file,
+        backend=job.model.predictor.backend,
+        offsets=file_offsets(frame),
+        columns=source.columns,
+        output=columns.names,
+        lineage={
+            "model_name": job.model.name,
+            "model_version": job.model.version,
+            "model_run_id": job.model.run_id,
+            "batch_id": job.batch_id,
+            "scored_at": pd.Timestamp.now(tz="UTC"),
+        },
+    )
+    result_type = (
+        from_arrow_schema(columns)
+        .add(INPUT_ROW, T.LongType())
+        .add(REASON, T.StringType())
+        .add(REJECTED, T.StringType())
+    )
+    with_rows = frame.select(
+        "*",
+        F.col("_metadata.file_path").alias(FILE),
+        F.col("_metadata.row_index").alias(ROW_IN_FILE),
+    )
+    return with_rows.mapInPandas(scorer, result_type).cache()
+
+
+def _summarise(scored: "DataFrame", input_path: Path) -> Summary:
+    from pyspark.sql import functions as F
+
+    counts = scored.agg(F.count("*").alias("rows"), F.count(REASON).alias("bad"))
+    rows, bad = counts.first() or (0, 0)
+    if rows == 0:
+        raise ProjectError(f"{input_path}: no rows to score")
+    return Summary(rows_in=rows, scored=rows - bad, rejected=bad)
+
+
+def _write_rejects(
+    scored: "DataFrame",
+    job: ScoringJob,
+    rejects: RejectsWriter,
+    input_path: Path,
+) -> None:
+    """The rejected rows, in input order, as the local engine writes them."""
+    from pyspark.sql import functions as F
+
+    bad = scored.where(F.col(REASON).isNotNull()).orderBy(INPUT_ROW)
+    batch: list[dict[str, Any]] = []
+    for row in bad.select(INPUT_ROW, REASON, REJECTED).toLocalIterator():
+        if job.fail_on_reject:
+            raise ProjectError(
+                f"{input_path}: row {row[INPUT_ROW]}: {row[REASON]} (--fail-on-reject)"
+            )
+        batch.append(
+            {
+                REJECT_COLUMNS[0]: row[INPUT_ROW],
+                **json.loads(row[REJECTED]),
+                REJECT_COLUMNS[1]: row[REASON],
+            }
+        )
+        if len(batch) >= job.chunk_rows:
+            rejects.write(pd.DataFrame(batch, columns=rejects.columns))
+            batch = []
+    if batch:
+        rejects.write(pd.DataFrame(batch, columns=rejects.columns))
+
+
+def _write_scores(scored: "DataFrame", output_path: Path) -> None:
+    """The batch's partition, replaced whole when Spark's job commits."""
+    from pyspark.sql import functions as F
+
+    valid = scored.where(F.col(REASON).isNull()).drop(INPUT_ROW, REASON, REJECTED)
+    (
+        valid.write.mode("overwrite")
+        .partitionBy("batch_id")
+        .parquet(str(output_path.resolve()))
+    )
