@@ -13,7 +13,6 @@ import pyarrow as pa
 
 from ..errors import ProjectError
 from ..schema import Schema
-from ..serve import model_source
 from ..serve.predictors import Predictor, build_predictor
 from ..validation import check_rows
 from .reading import QueryInput, Source, open_input
@@ -62,6 +61,8 @@ def default_rejects(output: Path, batch_id: str) -> Path:
 def resolve_model(model_uri: str, schema: Schema, backend: str) -> ScoringModel:
     """Load the model once, as the service does: ONNX when it converts and
     agrees with scikit-learn, scikit-learn otherwise."""
+    from ..serve import model_source  # MLflow: not needed where rows are scored
+
     loaded = model_source.load(model_uri)
     try:
         predictor = build_predictor(loaded.model, schema, backend, loaded.example)

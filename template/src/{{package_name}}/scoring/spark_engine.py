@@ -1,19 +1,19 @@
 """The scoring job on Apache Spark (`score --engine spark`): the same checks,
 predictor and output as the local engine, spread over Spark's executors.
 
-Each executor's Python worker loads the model once, from the model folder the
-driver ships with SparkContext.addFile, and keeps it for every partition it
-scores (`mapInPandas`); the rows are checked and scored with the local
-engine's own functions. Spark writes the batch partition with dynamic
+The driver resolves the model as the local engine does and broadcasts the
+predictor (the compiled ONNX model, or the scikit-learn pipeline): each
+executor receives it once and each Python worker keeps it for every
+partition it scores (`mapInPandas`); the rows are checked and scored with
+the local engine's own functions. Spark writes the batch partition with dynamic
 partition overwrite, so scoring a batch id again replaces only that batch.
 """
 
 import json
 import os
 import shutil
-import tempfile
+import sys
 import time
-import uuid
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -25,8 +25,7 @@ import pyarrow as pa
 
 from ..errors import ProjectError
 from ..schema import Schema
-from ..serve import model_source
-from ..serve.predictors import Predictor, build_predictor
+from ..serve.predictors import Predictor
 from ..validation import check_rows
 from .job import (
     REJECT_COLUMNS,
@@ -40,14 +39,14 @@ from .job import (
 from .writing import RejectsWriter, check_output, is_dataset
 
 if TYPE_CHECKING:
+    from pyspark import Broadcast
     from pyspark.sql import DataFrame, SparkSession
 
 # Columns the engine adds while it works; never written.
 FILE, ROW_IN_FILE = "__input_file", "__input_row_in_file"
 INPUT_ROW, REASON, REJECTED = "__input_row", "__reject_reason", "__rejected_row"
 PANDAS_WARNING = "PySpark does not yet fully support"
-# A Python worker scores many partitions: load each model once per worker.
-_PREDICTORS: dict[str, Predictor] = {}
+IGNORE_PANDAS_WARNING = f"ignore:{PANDAS_WARNING}:FutureWarning"
 
 
 @dataclass
@@ -61,7 +60,8 @@ class SparkInput:
 
 def require_pyspark() -> None:
     # pyspark warns on import about pandas releases newer than it was tested
-    # with; the project's tests show scoring on them works.
+    # with (the project's tests show scoring works on them): not here, nor
+    # in the Python workers (spark.executorEnv below).
     warnings.filterwarnings("ignore", PANDAS_WARNING, FutureWarning)
     try:
         import pyspark  # noqa: F401
@@ -90,17 +90,18 @@ def spark_session(master: str | None, chunk_rows: int) -> "SparkSession":
     require_java()
     from pyspark.sql import SparkSession
 
-    builder = SparkSession.builder.appName("score")
-    if master:
-        builder = builder.master(master)
-    elif "spark.master" not in _submitted_conf():
-        builder = builder.master("local[*]")
+    master = master or _submitted_conf().get("spark.master") or "local[*]"
+    if master.startswith("local"):
+        # Workers run this interpreter, with the project and its libraries,
+        # not whichever python3 comes first on PATH.
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    builder = SparkSession.builder.appName("score").master(master)
     session = (
         builder.config("spark.sql.sources.partitionOverwriteMode", "dynamic")
         .config("spark.sql.parquet.outputTimestampType", "TIMESTAMP_MICROS")
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.sql.execution.arrow.maxRecordsPerBatch", str(chunk_rows))
-        .config("spark.executorEnv.PYTHONWARNINGS", "ignore::FutureWarning")
+        .config("spark.executorEnv.PYTHONWARNINGS", IGNORE_PANDAS_WARNING)
         .getOrCreate()
     )
     session.sparkContext.setLogLevel("ERROR")
@@ -172,32 +173,19 @@ def file_offsets(frame: "DataFrame") -> dict[str, int]:
     return offsets
 
 
-def _predictor(model_file: str, schema: Schema, backend: str) -> Predictor:
-    """The model shipped with addFile, loaded once per Python worker."""
-    if model_file not in _PREDICTORS:
-        from pyspark import SparkFiles
-
-        loaded = model_source.load(SparkFiles.get(model_file))
-        _PREDICTORS[model_file] = build_predictor(
-            loaded.model, schema, backend, loaded.example
-        )
-    return _PREDICTORS[model_file]
-
-
 @dataclass
 class PartitionScorer:
     """What each executor needs to score a partition; pickled to them."""
 
     schema: Schema
-    model_file: str
-    backend: str
+    predictor: "Broadcast[Predictor]"  # loaded once per Python worker
     offsets: dict[str, int]
     columns: list[str]  # the input's, in order
     output: list[str]  # the scored rows' columns, in order
     lineage: dict[str, Any]
 
     def __call__(self, frames: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
-        predictor = _predictor(self.model_file, self.schema, self.backend)
+        predictor = self.predictor.value
         for frame in frames:
             yield self.score(frame, predictor)
 
@@ -243,7 +231,7 @@ def _arrow_ready(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def score_on_spark(
-    job: ScoringJob, schema: Schema, model_uri: str, master: str | None = None
+    job: ScoringJob, schema: Schema, master: str | None = None
 ) -> Summary:
     """Score a Parquet file or folder into a folder of batch partitions."""
     started = time.perf_counter()
@@ -261,8 +249,8 @@ def score_on_spark(
     if rejects_path.suffix.lower() != ".csv":
         raise ProjectError(f"{rejects_path}: the rejects file must be a .csv")
     check_output(rejects_path)
-    shipped = ship_model(spark, model_uri)
-    scored = score_frame(frame, source, job, schema, shipped.name)
+    predictor = spark.sparkContext.broadcast(job.model.predictor)
+    scored = score_frame(frame, source, job, schema, predictor)
     try:
         summary = _summarise(scored, input_path)
         rejects = RejectsWriter(
@@ -279,7 +267,7 @@ def score_on_spark(
         raise ProjectError(f"{input_path}: {_spark_error(error)}") from None
     finally:
         scored.unpersist()
-        shutil.rmtree(shipped.parent, ignore_errors=True)
+        predictor.unpersist()
     summary.seconds = time.perf_counter() - started
     return summary
 
@@ -294,22 +282,12 @@ def _spark_error(error: Exception) -> str:
     return _first_line(error)
 
 
-def ship_model(spark: "SparkSession", model_uri: str) -> Path:
-    """A copy of the model folder under a name of its own, sent to every
-    executor once (SparkContext.addFile refuses a second file of one name)."""
-    local, _ = model_source.download(model_uri)
-    folder = Path(tempfile.mkdtemp(prefix="score-model-")) / f"model-{uuid.uuid4().hex}"
-    shutil.copytree(local, folder)
-    spark.sparkContext.addFile(str(folder), recursive=True)
-    return folder
-
-
 def score_frame(
     frame: "DataFrame",
     source: SparkInput,
     job: ScoringJob,
     schema: Schema,
-    model_file: str,
+    predictor: "Broadcast[Predictor]",
 ) -> "DataFrame":
     """Every row, scored or with the reason it was rejected, cached: the
     counts, the rejects and the output all read it, and the model runs once."""
@@ -320,8 +298,7 @@ def score_frame(
     columns = output_schema(source, schema, job.model)
     scorer = PartitionScorer(
         schema,
-        model_file=model_file,
-        backend=job.model.predictor.backend,
+        predictor,
         offsets=file_offsets(frame),
         columns=source.columns,
         output=columns.names,
