@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Protocol
 
 import pandas as pd
 import pyarrow as pa
@@ -86,7 +87,18 @@ def _feature_type(kind: str) -> pa.DataType:
     return {"numeric": pa.float64(), "boolean": pa.bool_()}.get(kind, pa.string())
 
 
-def output_schema(source: Source, schema: Schema, model: ScoringModel):
+class Columns(Protocol):
+    """An input's columns and their types, from whichever engine reads it."""
+
+    @property
+    def path(self) -> object: ...
+    @property
+    def columns(self) -> list[str]: ...
+    @property
+    def types(self) -> dict[str, pa.DataType]: ...
+
+
+def output_schema(source: Columns, schema: Schema, model: ScoringModel):
     """Fixed before the first chunk, so every chunk is written alike: the
     features as schema.yaml types them, other columns as read, then the
     prediction, class probabilities and lineage."""

@@ -11,6 +11,7 @@ partition overwrite, so scoring a batch id again replaces only that batch.
 
 import json
 import os
+import re
 import shutil
 import sys
 import time
@@ -45,6 +46,8 @@ if TYPE_CHECKING:
 # Columns the engine adds while it works; never written.
 FILE, ROW_IN_FILE = "__input_file", "__input_row_in_file"
 INPUT_ROW, REASON, REJECTED = "__input_row", "__reject_reason", "__rejected_row"
+# The last line of a Python traceback: "TypeError: ...", "pkg.SomeError: ...".
+PYTHON_ERROR = re.compile(r"^[A-Za-z_][\w.]*(Error|Exception): ")
 PANDAS_WARNING = "PySpark does not yet fully support"
 IGNORE_PANDAS_WARNING = f"ignore:{PANDAS_WARNING}:FutureWarning"
 
@@ -187,12 +190,12 @@ class PartitionScorer:
     def __call__(self, frames: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
         predictor = self.predictor.value
         for frame in frames:
-            yield self.score(frame, predictor)
+            yield from self.score(frame, predictor)
 
-    def score(self, frame: pd.DataFrame, predictor: Predictor) -> pd.DataFrame:
-        frame.index = pd.Index(
-            frame[FILE].map(self.offsets) + frame[ROW_IN_FILE], name=None
-        )
+    def score(self, frame: pd.DataFrame, predictor: Predictor) -> list[pd.DataFrame]:
+        """The scored rows and the rejected ones, apart: together, a column
+        of whole numbers would become floats where the rejects have none."""
+        frame.index = pd.Index(frame[FILE].map(self.offsets) + frame[ROW_IN_FILE])
         frame = frame[self.columns]
         checked = check_rows(frame, self.schema)
         parts = []
@@ -201,33 +204,33 @@ class PartitionScorer:
             parts.append(rows.assign(**self.lineage)[self.output])
         if checked.reasons:
             bad = frame.loc[sorted(checked.reasons)]
+            reasons = [checked.reasons[row] for row in bad.index]
+            rejected = [json.dumps(row, default=str) for row in plain_records(bad)]
             parts.append(
-                pd.DataFrame(
-                    {
-                        REASON: [checked.reasons[row] for row in bad.index],
-                        REJECTED: [
-                            json.dumps(record, default=str)
-                            for record in plain_records(bad)
-                        ],
-                    },
-                    index=bad.index,
-                )
+                pd.DataFrame({REASON: reasons, REJECTED: rejected}, index=bad.index)
             )
-        result = pd.concat(parts) if parts else pd.DataFrame(index=frame.index)
-        result[INPUT_ROW] = result.index
-        result = result.reindex(columns=[*self.output, INPUT_ROW, REASON, REJECTED])
-        return _arrow_ready(result)
+        return [self._columns(part) for part in parts]
+
+    def _columns(self, part: pd.DataFrame) -> pd.DataFrame:
+        """Every column of the result; those the part lacks empty (None)."""
+        columns = [*self.output, INPUT_ROW, REASON, REJECTED]
+        empty = pd.Series(None, index=part.index, dtype=object)
+        part = part.assign(**{INPUT_ROW: part.index})
+        part = part.assign(**{c: empty for c in columns if c not in part.columns})
+        return _arrow_ready(part[columns])
 
 
 def _arrow_ready(frame: pd.DataFrame) -> pd.DataFrame:
-    """Text columns as Python objects: pyspark cannot yet convert pandas 3's
-    Arrow-backed strings."""
-    text = [
+    """pandas' extension columns (pandas 3's text, nullable booleans) as
+    Python objects: pyspark converts those with a mask, which Arrow refuses
+    for them. Time zones it handles itself."""
+    extension = [
         name
         for name, dtype in frame.dtypes.items()
-        if isinstance(dtype, pd.StringDtype | pd.ArrowDtype)
+        if pd.api.types.is_extension_array_dtype(dtype)
+        and not isinstance(dtype, pd.DatetimeTZDtype)
     ]
-    return frame.astype(dict.fromkeys(text, object)) if text else frame
+    return frame.astype(dict.fromkeys(extension, object)) if extension else frame
 
 
 def score_on_spark(
@@ -274,11 +277,14 @@ def score_on_spark(
 
 def _spark_error(error: Exception) -> str:
     """One line for a failed Spark job: an executor's ProjectError as it was
-    raised, else the first line of Spark's message."""
+    raised, else the last error of a Python worker's traceback, else the
+    first line of Spark's message."""
+    lines = [line.strip() for line in str(error).splitlines()]
     marker = f"{ProjectError.__name__}: "
-    for line in str(error).splitlines():
-        if marker in line:
-            return line.split(marker, 1)[1].strip()
+    if found := [line.split(marker, 1)[1] for line in lines if marker in line]:
+        return found[-1]
+    if raised := [line for line in lines if PYTHON_ERROR.match(line)]:
+        return raised[-1][:300]
     return _first_line(error)
 
 
