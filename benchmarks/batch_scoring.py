@@ -28,6 +28,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import yaml
@@ -99,7 +100,9 @@ def main() -> None:
         for rows in options.rows:
             folder = Path(scratch) / f"in-{rows}"
             write_input(folder, rows, options.file_rows)
-            result = {"floor_rows_per_s": floor_rows_per_second(folder, options.chunk_rows)}
+            result: dict[str, Any] = {
+                "floor_rows_per_s": floor_rows_per_second(folder, options.chunk_rows)
+            }
             engines = ["local"] if options.no_spark else ["local", "spark"]
             for engine in engines:
                 output = Path(scratch) / f"out-{rows}-{engine}"
