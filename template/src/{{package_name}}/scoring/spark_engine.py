@@ -93,12 +93,15 @@ def spark_session(master: str | None, chunk_rows: int) -> "SparkSession":
     require_java()
     from pyspark.sql import SparkSession
 
-    master = master or _submitted_conf().get("spark.master") or "local[*]"
-    if master.startswith("local"):
+    builder = SparkSession.builder.appName("score")
+    if master is None and not _on_a_cluster():
+        master = "local[*]"
+    if master is not None:
+        builder = builder.master(master)
+    if master and master.startswith("local"):
         # Workers run this interpreter, with the project and its libraries,
         # not whichever python3 comes first on PATH.
         os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-    builder = SparkSession.builder.appName("score").master(master)
     session = (
         builder.config("spark.sql.sources.partitionOverwriteMode", "dynamic")
         .config("spark.sql.parquet.outputTimestampType", "TIMESTAMP_MICROS")
@@ -111,11 +114,15 @@ def spark_session(master: str | None, chunk_rows: int) -> "SparkSession":
     return session
 
 
-def _submitted_conf() -> dict[str, str]:
-    """The configuration spark-submit passed to this process, if any."""
-    from pyspark import SparkConf
+def _on_a_cluster() -> bool:
+    """Started by spark-submit (its JVM is waiting), on Databricks, or in a
+    process that already has a session: their master applies."""
+    from pyspark.sql import SparkSession
 
-    return dict(SparkConf().getAll())
+    started = ("PYSPARK_GATEWAY_PORT", "DATABRICKS_RUNTIME_VERSION")
+    return any(os.environ.get(name) for name in started) or bool(
+        SparkSession.getActiveSession()
+    )
 
 
 def _first_line(error: Exception) -> str:
