@@ -43,4 +43,5 @@ def test_a_regular_install_into_a_fresh_venv_runs_the_pipeline(rendered, tmp_pat
     assert '"champion"' in run([cli, "models"], workdir).stdout
     assert not (workdir / "src").exists()
     assert not list(venv.glob("lib/*/site-packages/optuna")), "optuna is an extra"
+    assert not list(venv.glob("lib/*/site-packages/pyspark")), "pyspark is an extra"
     assert Path(workdir / "mlflow.db").is_file()

@@ -7,13 +7,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Protocol
 
 import pandas as pd
 import pyarrow as pa
 
 from ..errors import ProjectError
 from ..schema import Schema
-from ..serve import model_source
 from ..serve.predictors import Predictor, build_predictor
 from ..validation import check_rows
 from .reading import QueryInput, Source, open_input
@@ -62,6 +62,8 @@ def default_rejects(output: Path, batch_id: str) -> Path:
 def resolve_model(model_uri: str, schema: Schema, backend: str) -> ScoringModel:
     """Load the model once, as the service does: ONNX when it converts and
     agrees with scikit-learn, scikit-learn otherwise."""
+    from ..serve import model_source  # MLflow: not needed where rows are scored
+
     loaded = model_source.load(model_uri)
     try:
         predictor = build_predictor(loaded.model, schema, backend, loaded.example)
@@ -85,7 +87,18 @@ def _feature_type(kind: str) -> pa.DataType:
     return {"numeric": pa.float64(), "boolean": pa.bool_()}.get(kind, pa.string())
 
 
-def output_schema(source: Source, schema: Schema, model: ScoringModel):
+class Columns(Protocol):
+    """An input's columns and their types, from whichever engine reads it."""
+
+    @property
+    def path(self) -> object: ...
+    @property
+    def columns(self) -> list[str]: ...
+    @property
+    def types(self) -> dict[str, pa.DataType]: ...
+
+
+def output_schema(source: Columns, schema: Schema, model: ScoringModel):
     """Fixed before the first chunk, so every chunk is written alike: the
     features as schema.yaml types them, other columns as read, then the
     prediction, class probabilities and lineage."""
@@ -116,7 +129,7 @@ def output_schema(source: Source, schema: Schema, model: ScoringModel):
     return pa.schema(fields)
 
 
-def _records(features: pd.DataFrame) -> list[dict]:
+def plain_records(features: pd.DataFrame) -> list[dict]:
     """Rows as the service receives them: plain values, None when missing."""
     plain = features.astype(object)
     return plain.where(plain.notna(), None).to_dict(orient="records")
@@ -127,7 +140,7 @@ def scored_rows(
 ) -> pd.DataFrame:
     """The valid rows with their prediction and, for classifiers, a
     probability_<class> column per class."""
-    predictions = predictor.predict(_records(valid[schema.feature_names]))
+    predictions = predictor.predict(plain_records(valid[schema.feature_names]))
     scored = valid.assign(prediction=predictions.labels)
     for feature in schema.features:
         if feature.type == "boolean":  # 1/0 in a CSV, True/False in Parquet

@@ -105,11 +105,20 @@ class OnnxPredictor:
 
     backend = "onnx"
 
-    def __init__(self, session, schema: Schema, classes: list[Any]):
-        self.session, self.schema = session, schema
+    def __init__(self, serialized: bytes, schema: Schema, classes: list[Any]):
+        self.serialized, self.schema = serialized, schema
+        self.session = onnx_session(serialized)
         self.class_names = [str(label) for label in classes]
         self.groups = input_groups(schema)
-        self.outputs = [output.name for output in session.get_outputs()]
+        self.outputs = [output.name for output in self.session.get_outputs()]
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Picklable (batch scoring on Spark ships it to the executors): the
+        compiled model travels, its session is made again on arrival."""
+        return {k: v for k, v in self.__dict__.items() if k != "session"}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state, session=onnx_session(state["serialized"]))
 
     def _feed(self, records: list[dict[str, Any]]) -> dict[str, np.ndarray]:
         feed = {}
@@ -186,9 +195,8 @@ def _convertible(model):
     return copied
 
 
-def to_onnx(model, schema: Schema):
-    """Compile the fitted pipeline to an ONNX Runtime session (raises if it cannot)."""
-    import onnxruntime
+def to_onnx(model, schema: Schema) -> bytes:
+    """Compile the fitted pipeline to a serialized ONNX model (raises if it cannot)."""
     from skl2onnx import get_latest_tested_opset_version
     from skl2onnx import to_onnx as convert
     from skl2onnx.common.data_types import FloatTensorType, StringTensorType
@@ -209,7 +217,13 @@ def to_onnx(model, schema: Schema):
     onnx_model = convert(
         convertible, initial_types=inputs, options=options, target_opset=opsets
     )
-    onnx_model = _grouped_inputs(onnx_model, groups)
+    return _grouped_inputs(onnx_model, groups).SerializeToString()
+
+
+def onnx_session(serialized: bytes):
+    """An ONNX Runtime session for a model that to_onnx compiled."""
+    import onnxruntime
+
     session_options = onnxruntime.SessionOptions()
     # One thread per session, no spinning: a service runs one session per
     # worker process, and idle spinning threads steal CPU from the others.
@@ -217,7 +231,7 @@ def to_onnx(model, schema: Schema):
     session_options.inter_op_num_threads = 1
     session_options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     return onnxruntime.InferenceSession(
-        onnx_model.SerializeToString(),
+        serialized,
         session_options,
         providers=["CPUExecutionProvider"],
     )
