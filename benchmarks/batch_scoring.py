@@ -1,7 +1,8 @@
 """Batch scoring (`score`) against its floor, its memory and Spark.
 
 Run with a generated project's interpreter from its root, after `dvc repro`
-(models/model), with the spark extra installed for the Spark column:
+(models/model), with pyspark added for the Spark column (`uv add --optional
+spark "pyspark>=4.0"`, `uv sync --extra spark`):
 
     .venv/bin/python <template>/benchmarks/batch_scoring.py --rows 1000000 10000000
 

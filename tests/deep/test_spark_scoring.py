@@ -1,9 +1,9 @@
-"""`score --engine spark` for real: the spark extra installed into the deep
-project from its own uv.lock, its champion scored in Spark local mode from a
+"""`score --engine spark` for real: pyspark added to the deep project as its
+README says (an optional `spark` extra), its champion scored in Spark local mode from a
 Parquet folder of several files with bad rows, and the result compared with
 `score --engine local` on the same input: the same predictions, the same
 rejects. The binary project also runs its own Spark tests (which skip
-without the extra) and mypy with pyspark's types.
+without pyspark) and mypy with pyspark's types.
 
 .ci/run installs Java when missing and sets REQUIRE_JAVA: there a missing
 Java fails; elsewhere these tests skip."""
@@ -73,12 +73,15 @@ def has_pyspark(project: Path) -> bool:
 
 @pytest.fixture
 def with_spark_extra(deep: Deep) -> Iterator[Path]:
-    """The deep project with the spark extra, as its README says; without it
-    again afterwards, as the other deep modules expect."""
+    """The deep project with pyspark added, as its README says; as it was
+    again afterwards (its committed pyproject.toml and uv.lock, synced), as
+    the other deep modules expect."""
     java_or_skip()
-    assert not has_pyspark(deep.path), "pyspark is installed without the spark extra"
-    run([uv(), "sync", "--locked", "--extra", "spark"], deep.path)
+    assert not has_pyspark(deep.path), "pyspark is installed without being added"
+    run([uv(), "add", "--optional", "spark", "pyspark>=4.0"], deep.path)
+    run([uv(), "sync", "--extra", "spark"], deep.path)
     yield deep.path
+    run(["git", "checkout", "--", "pyproject.toml", "uv.lock"], deep.path)
     run([uv(), "sync", "--locked"], deep.path)
 
 
@@ -110,10 +113,10 @@ def test_spark_scores_the_champion_as_the_local_engine_does(deep: Deep, with_spa
     ]
 
 
+# One task suffices: the project's Spark tests do not depend on it.
+@pytest.mark.deep_tasks("binary_classification")
 def test_the_project_spark_tests_and_types_pass_with_the_extra(deep: Deep, with_spark_extra):
-    """Its Spark tests skip without the extra: here they run, and pass."""
-    if deep.task != "binary_classification":
-        pytest.skip("one task suffices: the tests do not depend on it")
+    """Its Spark tests skip without pyspark: here they run, and pass."""
     result = in_project(
         deep.path, "pytest", "-q", "-rs", "-p", "no:cacheprovider", "tests/test_scoring_spark.py"
     )

@@ -70,8 +70,8 @@ def require_pyspark() -> None:
         import pyspark  # noqa: F401
     except ImportError:
         raise ProjectError(
-            "--engine spark needs pyspark: install the spark extra "
-            "(`uv sync --extra spark`)"
+            "--engine spark needs pyspark, which this project does not install: "
+            "`uv add --optional spark 'pyspark>=4.0'`, then `uv sync --extra spark`"
         ) from None
 
 
