@@ -28,7 +28,7 @@ OWNER_EDITS = {
     "k8s/base/configmap.yaml": ('SERVE_MAX_BATCH_SIZE: "1000"', 'SERVE_MAX_BATCH_SIZE: "500"'),
     "k8s/base/deployment.yaml": ("revisionHistoryLimit: 5", "revisionHistoryLimit: 3"),
     "k8s/base/hpa.yaml": ("maxReplicas: 10", "maxReplicas: 6"),
-    "k8s/base/kustomization.yaml": ("  - pdb.yaml\n", "  - pdb.yaml\n  # - networkpolicy.yaml\n"),
+    "k8s/base/kustomization.yaml": ("resources:\n", "resources:\n  # - secrets.yaml (ours)\n"),
     "k8s/base/pdb.yaml": ("minAvailable: 1", "minAvailable: 2"),
     "k8s/base/service.yaml": ("port: 80", "port: 8080"),
     "k8s/overlays/production/kustomization.yaml": ("namespace: production", "namespace: ml-prod"),
