@@ -35,15 +35,15 @@ def shifted(frame: pd.DataFrame, schema: Schema, shift: SimulatedShift, seed: in
     return result
 
 
-def traffic(
+def traffic_frame(
     reference: pd.DataFrame,
     schema: Schema,
     rows: int,
     seed: int,
     shift: SimulatedShift | None,
-) -> list[dict]:
-    """Request records: `rows` feature rows drawn with replacement from the
-    reference (the holdout split), maybe shifted."""
+) -> pd.DataFrame:
+    """`rows` feature rows drawn with replacement from the reference (the
+    holdout split), maybe shifted."""
     if reference.empty:
         raise ProjectError("the holdout split has no rows to draw traffic from")
     features = reference[schema.feature_names]
@@ -51,7 +51,18 @@ def traffic(
     frame = frame.reset_index(drop=True)
     if shift is not None:
         frame = shifted(frame, schema, shift, seed)
-    return json_records(frame)
+    return frame
+
+
+def traffic(
+    reference: pd.DataFrame,
+    schema: Schema,
+    rows: int,
+    seed: int,
+    shift: SimulatedShift | None,
+) -> list[dict]:
+    """traffic_frame's rows as request records."""
+    return json_records(traffic_frame(reference, schema, rows, seed, shift))
 
 
 def json_records(frame: pd.DataFrame) -> list[dict]:
