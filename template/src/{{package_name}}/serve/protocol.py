@@ -55,7 +55,7 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
     # Parser callbacks
     def on_message_begin(self) -> None:
         super().on_message_begin()
-        self.reading_head = True
+        self.reading_head, self.head_bytes = True, 0
         self._expect_head()
 
     def on_headers_complete(self) -> None:
@@ -66,7 +66,9 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
 
     def on_message_complete(self) -> None:
         super().on_message_complete()
-        self.reading_head = True  # what comes next is the next request's head
+        # Between requests until the next one's first byte (on_message_begin):
+        # the rest of this chunk was the body's end, not a head.
+        self.reading_head = False
 
     def _expect_head(self) -> None:
         if self.head_deadline is None:
