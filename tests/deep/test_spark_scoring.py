@@ -85,6 +85,9 @@ def with_spark_extra(deep: Deep) -> Iterator[Path]:
     run([uv(), "sync", "--locked"], deep.path)
 
 
+# A classifier's probability columns and a regressor's value: the engines
+# share every other step whatever the task.
+@pytest.mark.deep_tasks("binary_classification", "regression")
 def test_spark_scores_the_champion_as_the_local_engine_does(deep: Deep, with_spark_extra):
     source = deep.path.parent / "spark-input"
     shutil.rmtree(source, ignore_errors=True)
