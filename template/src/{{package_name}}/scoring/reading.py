@@ -66,13 +66,21 @@ class ChunkedInput:
 
     def _parquet_chunks(self) -> Iterator[Chunk]:
         start = 0
-        for batch in self.dataset.to_batches(batch_size=self.chunk_rows):
-            if batch.num_rows == 0:
-                continue
-            frame = batch.to_pandas()
-            frame.index = pd.RangeIndex(start, start + len(frame))
-            start += len(frame)
-            yield Chunk(frame, start)
+        # A file at a time, two batches ahead: the data set's own scanner
+        # reads four files ahead, so memory grew with the number of files.
+        for fragment in self.dataset.get_fragments():
+            batches = fragment.to_batches(
+                schema=self.dataset.schema,
+                batch_size=self.chunk_rows,
+                batch_readahead=2,
+            )
+            for batch in batches:
+                if batch.num_rows == 0:
+                    continue
+                frame = batch.to_pandas()
+                frame.index = pd.RangeIndex(start, start + len(frame))
+                start += len(frame)
+                yield Chunk(frame, start)
 
 
 def _is_csv(path: Path) -> bool:
