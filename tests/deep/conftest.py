@@ -5,12 +5,20 @@ one xdist worker, so each project is built once)."""
 import pytest
 
 from devtools.testing.deep_project import DEEP_CASES, Deep, build_deep_project
+from devtools.testing.image import ImageLike, build_like_the_image
 
 
 @pytest.fixture(scope="session", params=list(DEEP_CASES))
 def deep(request, tmp_path_factory) -> Deep:
     task = request.param
     return build_deep_project(tmp_path_factory.mktemp(task), task)
+
+
+@pytest.fixture(scope="session")
+def image(deep: Deep, tmp_path_factory) -> ImageLike:
+    """The deep project's serving image, built once for every test that runs
+    something in it (a minute each: its own environment and exported model)."""
+    return build_like_the_image(deep.path, tmp_path_factory.mktemp(f"image-{deep.task}"))
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -2,7 +2,8 @@
 steps score the holdout split as a scheduled run would on the day the
 project is generated, and the Kubernetes CronJob's command scores a batch in
 an environment built like the serving image, with the model baked into it.
-One task: the scoring itself is tested per task elsewhere."""
+One task each: the scoring itself is tested per task elsewhere. The CronJob
+runs on the task whose image test_generated_project.py builds, in that image."""
 
 import json
 import re
@@ -13,13 +14,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from devtools.testing.image import build_like_the_image
 from devtools.testing.kustomize import build
 from devtools.testing.projects import in_project, project_env
 from devtools.testing.workflows import execute, read_run_steps, runner_env, should_run
 
-TASK = "binary_classification"
-pytestmark = [pytest.mark.slow, pytest.mark.deep_tasks(TASK)]
+pytestmark = pytest.mark.slow
 WORKFLOW = ".github/workflows/batch.yml"
 # Steps that only GitHub can run; every other step must have an id to be run here.
 GITHUB_ONLY = ("actions/checkout@", "astral-sh/setup-uv@", "actions/upload-artifact@")
@@ -49,6 +48,7 @@ def parquet_facts(project: Path, path: Path) -> dict:
     return json.loads(output.strip().splitlines()[-1])
 
 
+@pytest.mark.deep_tasks("binary_classification")
 def test_the_batch_workflow_scores_the_holdout_with_the_pipelines_model(deep):
     """No variables or secrets, as on the day the project is generated: the
     pipeline's model scores the holdout split into scores/batch_id=<id>/."""
@@ -85,10 +85,10 @@ def expand(value: str, env: dict[str, str]) -> str:
     return re.sub(r"\$\((\w+)\)", lambda match: env.get(match[1], match[0]), value)
 
 
-def test_the_cronjob_scores_a_batch_in_an_environment_built_like_the_image(deep, tmp_path):
+@pytest.mark.deep_tasks("multiclass_classification")
+def test_the_cronjob_scores_a_batch_in_an_environment_built_like_the_image(deep, image, tmp_path):
     """The CronJob's command and environment, with /app and /data moved to
     folders here: the serving image can score with the model baked into it."""
-    image = build_like_the_image(deep.path, tmp_path / "image")
     data = tmp_path / "data"
     resources = build(deep.path / "deploy" / "k8s" / "base")
     (cronjob,) = [r for r in resources if r["kind"] == "CronJob"]

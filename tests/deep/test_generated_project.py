@@ -19,7 +19,7 @@ import pytest
 import yaml
 
 from devtools.testing.deep_project import DEEP_CASES, Deep
-from devtools.testing.image import build_like_the_image, uv_syncs
+from devtools.testing.image import uv_syncs
 from devtools.testing.projects import (
     Service,
     free_port,
@@ -406,7 +406,7 @@ def fuzz(schema: str) -> None:
 
 # The same image for every task; this one's xgboost champion needs an extra.
 @pytest.mark.deep_tasks("multiclass_classification")
-def test_image_entry_command_runs_in_an_environment_built_like_the_image(deep, tmp_path):
+def test_image_entry_command_runs_in_an_environment_built_like_the_image(deep, image, tmp_path):
     """No Docker engine here: build the environment with the Dockerfile's own uv
     commands and files, then run its CMD and HEALTHCHECK against the exported model."""
     syncs = uv_syncs(deep.path / "Dockerfile")
@@ -416,7 +416,6 @@ def test_image_entry_command_runs_in_an_environment_built_like_the_image(deep, t
         ["sync", "--no-dev", "--no-install-project", *families],
         ["sync", "--no-dev", "--no-editable", *families],
     ]
-    image = build_like_the_image(deep.path, tmp_path)
     app, env, final_stage = image.app, image.env, image.final_stage
     venv = app / ".venv"
     assert not (venv / "bin" / "dvc").exists(), "dev dependencies leaked into the image"

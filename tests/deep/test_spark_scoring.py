@@ -71,11 +71,11 @@ def has_pyspark(project: Path) -> bool:
     return bool(list((project / ".venv").glob("lib/*/site-packages/pyspark")))
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def with_spark_extra(deep: Deep) -> Iterator[Path]:
-    """The deep project with pyspark added, as its README says; as it was
-    again afterwards (its committed pyproject.toml and uv.lock, synced), as
-    the other deep modules expect."""
+    """The deep project with pyspark added, as its README says, once for this
+    module; as it was again afterwards (its committed pyproject.toml and
+    uv.lock, synced), as the other deep modules expect."""
     java_or_skip()
     assert not has_pyspark(deep.path), "pyspark is installed without being added"
     run([uv(), "add", "--optional", "spark", "pyspark>=4.0"], deep.path)
