@@ -1,5 +1,6 @@
 """Cheap checks on every combination of answers: renders, lints and parses."""
 
+import ast
 import re
 import subprocess
 import sys
@@ -118,6 +119,28 @@ def test_ruff_lint_and_format_clean(project):
 
 def test_ruff_clean_with_unusual_answers(unusual_project):
     assert_ruff_clean(unusual_project)
+
+
+def settings_fields(module: Path, class_name: str) -> list[str]:
+    """The annotated fields of a settings class, read from its source."""
+    tree = ast.parse(module.read_text())
+    (settings,) = [n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == class_name]
+    return [
+        node.target.id
+        for node in settings.body
+        if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name)
+    ]
+
+
+def test_every_serve_setting_is_in_the_readme(rendered):
+    """The README's settings table is where owners look for a service limit."""
+    project = rendered()
+    package = project_answers(project)["package_name"]
+    fields = settings_fields(project / "src" / package / "environment.py", "ServeSettings")
+    assert "breaker_failures" in fields
+    readme = (project / "README.md").read_text()
+    missing = [f"SERVE_{f.upper()}" for f in fields if f"`SERVE_{f.upper()}`" not in readme]
+    assert not missing, f"README.md does not document {missing}"
 
 
 def assert_ruff_clean(project: Path) -> None:

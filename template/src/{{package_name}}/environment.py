@@ -11,7 +11,14 @@ what is versioned with the model; these hold what differs between machines.
 from pathlib import Path
 from typing import Literal, Self
 
-from pydantic import Field, PositiveFloat, PositiveInt, ValidationError, field_validator
+from pydantic import (
+    Field,
+    NonNegativeInt,
+    PositiveFloat,
+    PositiveInt,
+    ValidationError,
+    field_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from .errors import ProjectError
@@ -55,6 +62,14 @@ class ServeSettings(EnvironmentSettings):
     idle_timeout_seconds: PositiveFloat = 5
     # A request body not received in full this long after it starts gets 408.
     body_timeout_seconds: PositiveFloat = 30
+    # A prediction not done this long after it starts gets 503 and counts as
+    # failed; batches and scikit-learn (in a thread) are abandoned then.
+    prediction_timeout_seconds: PositiveFloat = 5
+    # Failed or timed-out predictions in a row that open the model's circuit
+    # (503 with Retry-After, without calling the model); 0: it never opens.
+    breaker_failures: NonNegativeInt = 5
+    # How long the circuit stays open before one trial prediction.
+    breaker_cooldown_seconds: PositiveFloat = 30
     # None (an empty value) turns prediction logging off.
     prediction_log_dir: Path | None = PREDICTION_LOG_DIR
     prediction_log_queue: PositiveInt = 100_000

@@ -8,12 +8,18 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
+from .circuit_breaker import CircuitOpen, PredictionTimeout
+
 log = logging.getLogger("service")
 
 # OpenAPI `responses` entries: status code -> its description.
 Responses = dict[int | str, dict[str, Any]]
 
 NOT_READY: Responses = {503: {"description": "model not loaded"}}
+MODEL_UNAVAILABLE = (
+    "model not loaded; or its circuit open after failed predictions (with "
+    "Retry-After); or no prediction within SERVE_PREDICTION_TIMEOUT_SECONDS"
+)
 WRONG_KEY = "missing or wrong X-API-Key"
 
 
@@ -37,8 +43,9 @@ def prediction_errors(api_key: bool) -> Responses:
         413: "body larger than SERVE_MAX_BODY_BYTES",
         415: "body is not JSON",
         422: "the body does not match the schema (each field and problem named)",
+        503: MODEL_UNAVAILABLE,
     }
-    return {code: {"description": text} for code, text in errors.items()} | NOT_READY
+    return {code: {"description": text} for code, text in errors.items()}
 
 
 async def invalid_request(
@@ -60,6 +67,22 @@ async def unexpected_error(request: Request, error: Exception) -> JSONResponse:
     return JSONResponse(body, status_code=500)
 
 
+async def circuit_open(request: Request, error: CircuitOpen) -> JSONResponse:
+    headers = {"Retry-After": str(error.retry_after)}
+    return JSONResponse({"detail": error.reason}, status_code=503, headers=headers)
+
+
+async def prediction_timeout(
+    request: Request, error: PredictionTimeout
+) -> JSONResponse:
+    request_id = request.scope.get("state", {}).get("request_id")
+    fields = {"request_id": request_id}
+    log.warning("prediction timed out: %s", error, extra={"fields": fields})
+    return JSONResponse({"detail": str(error)}, status_code=503)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     app.exception_handler(RequestValidationError)(invalid_request)
+    app.exception_handler(CircuitOpen)(circuit_open)
+    app.exception_handler(PredictionTimeout)(prediction_timeout)
     app.exception_handler(Exception)(unexpected_error)

@@ -102,6 +102,17 @@ class ServiceMetrics:
             "Prediction log records dropped (queue full or write error)",
             registry=self.registry,
         )
+        self.prediction_failures = Counter(
+            "prediction_failures_total",
+            "Predictions that raised an error or timed out, by reason",
+            ["reason"],
+            registry=self.registry,
+        )
+        self.breaker_state = Gauge(
+            "circuit_breaker_state",
+            "The model's circuit: 0 closed, 1 open (503s), 2 half open (a trial)",
+            registry=self.registry,
+        )
         self.model_info = Gauge(
             "model_info",
             "The model being served (value 1)",

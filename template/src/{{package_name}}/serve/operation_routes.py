@@ -2,7 +2,7 @@
 served and Prometheus metrics. Ordinary FastAPI: a new endpoint of this kind
 goes here, added in `add_operation_routes`."""
 
-from fastapi import FastAPI, Response
+from fastapi import FastAPI, HTTPException, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from .error_handlers import NOT_READY, key_errors, key_security
@@ -19,8 +19,11 @@ async def health() -> dict:
 
 
 async def ready(state: ServiceStateDep) -> dict:
-    """Readiness: the model is loaded and warmed up (503 otherwise)."""
+    """Readiness: the model is loaded and warmed up, and its circuit is not
+    open (503 otherwise, with the reason)."""
     state.ready()
+    if reason := state.breaker.open_reason():
+        raise HTTPException(503, detail=reason)
     return {"status": "ready", "model_version": state.metadata.get("version")}
 
 

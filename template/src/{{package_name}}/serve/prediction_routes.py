@@ -6,17 +6,19 @@ pass (json_bodies.JsonBody), takes the state with `service_state` itself and
 returns its Response. Other endpoints are ordinary FastAPI (operation_routes).
 """
 
+import time
 from typing import Any
 
+import anyio
 import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from pydantic import TypeAdapter, ValidationError
-from starlette.concurrency import run_in_threadpool
 
 from ..environment import ServeSettings
 from ..schema import Schema
+from .circuit_breaker import BreakerState, PredictionTimeout
 from .error_handlers import key_security, prediction_errors
 from .json_bodies import JsonBody, raise_invalid
 from .predictors import Predictions, Predictor
@@ -38,20 +40,58 @@ PATHS = {"/predict", "/predict/batch", "/invocations"}
 INLINE_ROWS = 16  # ONNX predictions of up to this many rows run on the event loop
 
 
-async def _predict(predictor: Predictor, records: list[dict]) -> Predictions:
+async def _predict(state: ServiceState, records: list[dict]) -> Predictions:
+    """The model's predictions, through its circuit breaker: a prediction
+    that raises or times out counts against the model."""
+    predictor = state.ready()
+    admitted = state.breaker.admit()  # CircuitOpen: 503 with Retry-After
+    timeout = state.settings.prediction_timeout_seconds
+    started = time.perf_counter()
+    try:
+        result = await _call(predictor, records, timeout)
+    except TimeoutError:
+        failure = f"no answer within {timeout:g} s (SERVE_PREDICTION_TIMEOUT_SECONDS)"
+        _failed(state, admitted, "timeout", failure)
+        raise PredictionTimeout(failure) from None
+    except Exception as error:
+        _failed(state, admitted, "error", f"{type(error).__name__}: {error}")
+        raise
+    except BaseException:  # cancelled (the client left): no verdict on the model
+        state.breaker.abandon(admitted)
+        raise
+    elapsed = time.perf_counter() - started
+    if elapsed > timeout:  # an inline call, which cannot be abandoned
+        _failed(state, admitted, "timeout", f"answered in {elapsed:.1f} s")
+    else:
+        state.breaker.record(admitted, None)
+    return result
+
+
+async def _call(predictor: Predictor, records: list[dict], timeout: float):
     # ONNX answers a few rows in microseconds: inline, a thread hand-off
     # would cost more. A batch, or scikit-learn, takes milliseconds: in a
-    # thread, so the event loop keeps answering other requests meanwhile.
+    # thread, so the event loop keeps answering other requests meanwhile,
+    # and left to finish on its own if it outlasts the timeout.
     if predictor.backend == "onnx" and len(records) <= INLINE_ROWS:
         return predictor.predict(records)
-    return await run_in_threadpool(predictor.predict, records)
+    with anyio.fail_after(timeout):
+        return await anyio.to_thread.run_sync(
+            predictor.predict, records, abandon_on_cancel=True
+        )
+
+
+def _failed(
+    state: ServiceState, admitted: BreakerState, reason: str, failure: str
+) -> None:
+    state.metrics.prediction_failures.labels(reason).inc()
+    state.breaker.record(admitted, failure)
 
 
 async def predict_rows(
     state: ServiceState, request: Request, rows: list[dict]
 ) -> list[dict]:
     """Predict validated rows; queue them for the prediction log."""
-    result = await _predict(state.ready(), rows)
+    result = await _predict(state, rows)
     items: list[dict] = [{"prediction": label} for label in result.labels]
     if result.probabilities is not None:
         for item, probabilities in zip(items, result.probabilities, strict=True):

@@ -12,6 +12,7 @@ from ..environment import ServeSettings
 from ..errors import ProjectError
 from ..schema import Schema
 from . import model_source
+from .circuit_breaker import BreakerState, CircuitBreaker
 from .observability import ServiceMetrics
 from .prediction_log import PredictionLog
 from .predictors import Predictor, build_predictor
@@ -35,6 +36,11 @@ class ServiceState:
             )
             if settings.prediction_log_dir
             else None
+        )
+        self.breaker = CircuitBreaker(
+            settings.breaker_failures,
+            settings.breaker_cooldown_seconds,
+            on_change=self._breaker_changed,
         )
         self.predictor: Predictor | None = None
         self.metadata: dict[str, Any] = {}
@@ -80,6 +86,13 @@ class ServiceState:
                 f"cannot be used: {reason} (SERVE_PREDICTION_LOG_DIR)"
             )
             log.error(self.error)
+
+    def _breaker_changed(self, state: BreakerState) -> None:
+        self.metrics.breaker_state.set(state)
+        if state is BreakerState.OPEN:
+            log.error("%s", self.breaker.open_reason())
+        else:
+            log.info("model circuit %s", state.name.lower().replace("_", " "))
 
     def stop(self) -> None:
         if self.prediction_log:
