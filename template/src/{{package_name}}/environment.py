@@ -13,6 +13,7 @@ from typing import Literal, Self
 
 from pydantic import (
     Field,
+    NonNegativeFloat,
     NonNegativeInt,
     PositiveFloat,
     PositiveInt,
@@ -70,6 +71,9 @@ class ServeSettings(EnvironmentSettings):
     breaker_failures: NonNegativeInt = 5
     # How long the circuit stays open before one trial prediction.
     breaker_cooldown_seconds: PositiveFloat = 30
+    # How often a service of a registry alias (models:/<name>@<alias>) looks
+    # up the version it points at and switches to it; 0: never.
+    reload_seconds: NonNegativeFloat = 60
     # None (an empty value) turns prediction logging off.
     prediction_log_dir: Path | None = PREDICTION_LOG_DIR
     prediction_log_queue: PositiveInt = 100_000

@@ -6,6 +6,8 @@ To add an endpoint, write an ordinary FastAPI route (an APIRouter included
 here, or `app.get(...)` on the app this returns); `ServiceStateDep` gives it
 the model, schema, settings and metrics."""
 
+import asyncio
+import contextlib
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
@@ -19,6 +21,7 @@ from .json_bodies import install_openapi
 from .observability import API_KEY_HEADER, RequestMiddleware
 from .operation_routes import GUARDED_OPERATION_PATHS, add_operation_routes
 from .prediction_routes import PATHS, add_prediction_routes
+from .reload import start_following
 from .state import ServiceState
 
 
@@ -26,7 +29,12 @@ from .state import ServiceState
 async def lifespan(app: FastAPI):
     state: ServiceState = app.state.service
     state.start()
+    follower = start_following(state)
     yield
+    if follower:
+        follower.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await follower
     state.stop()
 
 

@@ -93,6 +93,12 @@ class CircuitBreaker:
         if admitted is BreakerState.HALF_OPEN:
             self._trial_running = False
 
+    def reset(self) -> None:
+        """Closed, with no failures: for a new model."""
+        self.failures, self._trial_running = 0, False
+        if self.state is not BreakerState.CLOSED:
+            self._set(BreakerState.CLOSED)
+
     def open_reason(self) -> str | None:
         """Why the model is not being called, for /ready; None when it is."""
         if self.state is BreakerState.CLOSED:

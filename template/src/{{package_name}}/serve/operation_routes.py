@@ -21,16 +21,19 @@ async def health() -> dict:
 async def ready(state: ServiceStateDep) -> dict:
     """Readiness: the model is loaded and warmed up, and its circuit is not
     open (503 otherwise, with the reason)."""
-    state.ready()
+    model = state.current_model()
     if reason := state.breaker.open_reason():
         raise HTTPException(503, detail=reason)
-    return {"status": "ready", "model_version": state.metadata.get("version")}
+    return {"status": "ready", "model_version": model.metadata.get("version")}
 
 
 async def metadata(state: ServiceStateDep) -> dict:
-    """The model being served, its metrics and the input schema."""
-    state.ready()
-    return {**state.metadata, "schema": state.schema.model_dump(exclude_none=True)}
+    """The model being served, its metrics and the input schema; why the
+    version its alias moved to is not served, if it is not."""
+    model = state.current_model()
+    reload_error = {"reload_error": state.reload_error} if state.reload_error else {}
+    schema = state.schema.model_dump(exclude_none=True)
+    return {**model.metadata, **reload_error, "schema": schema}
 
 
 async def prometheus_metrics(state: ServiceStateDep) -> Response:

@@ -40,10 +40,11 @@ PATHS = {"/predict", "/predict/batch", "/invocations"}
 INLINE_ROWS = 16  # ONNX predictions of up to this many rows run on the event loop
 
 
-async def _predict(state: ServiceState, records: list[dict]) -> Predictions:
+async def _predict(
+    state: ServiceState, predictor: Predictor, records: list[dict]
+) -> Predictions:
     """The model's predictions, through its circuit breaker: a prediction
     that raises or times out counts against the model."""
-    predictor = state.ready()
     admitted = state.breaker.admit()  # CircuitOpen: 503 with Retry-After
     timeout = state.settings.prediction_timeout_seconds
     started = time.perf_counter()
@@ -89,19 +90,21 @@ def _failed(
 
 async def predict_rows(
     state: ServiceState, request: Request, rows: list[dict]
-) -> list[dict]:
-    """Predict validated rows; queue them for the prediction log."""
-    result = await _predict(state, rows)
+) -> tuple[list[dict], str]:
+    """Predict validated rows, queue them for the prediction log; returns
+    the predictions and the version of the model that made them."""
+    model = state.current_model()  # the same model for the whole request
+    result = await _predict(state, model.predictor, rows)
     items: list[dict] = [{"prediction": label} for label in result.labels]
     if result.probabilities is not None:
         for item, probabilities in zip(items, result.probabilities, strict=True):
             item["probabilities"] = probabilities
     if state.prediction_log:
         state.prediction_log.submit(
-            request.state.request_id, state.model_version, rows, items
+            request.state.request_id, model.version, rows, items
         )
     state.metrics.observe_predictions(result.labels, state.schema.is_classification)
-    return items
+    return items, model.version
 
 
 def json_response(content: dict) -> Response:
@@ -148,16 +151,15 @@ def add_prediction_routes(
         """Predict one record."""
         state = await service_state(request)
         row = await record_body.read(request)
-        item = (await predict_rows(state, request, [row]))[0]
-        return json_response({**item, "model_version": state.model_version})
+        items, version = await predict_rows(state, request, [row])
+        return json_response({**items[0], "model_version": version})
 
     @post("/predict/batch", batch_response_model(Prediction), batch_body)
     async def predict_batch(request: Request) -> Response:
         """Predict up to SERVE_MAX_BATCH_SIZE records at once."""
         state = await service_state(request)
         rows = (await batch_body.read(request))["records"]
-        items = await predict_rows(state, request, rows)
-        version = state.model_version
+        items, version = await predict_rows(state, request, rows)
         return json_response({"model_version": version, "predictions": items})
 
     @post("/invocations", InvocationsResponse, invocations_body)
@@ -177,5 +179,5 @@ def add_prediction_routes(
                 rows = records_adapter.validate_python(rows)
             except ValidationError as error:
                 raise_invalid(error, ("body", "records"))
-        items = await predict_rows(state, request, rows)
+        items, _ = await predict_rows(state, request, rows)
         return json_response({"predictions": [item["prediction"] for item in items]})

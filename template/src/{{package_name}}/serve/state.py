@@ -1,6 +1,6 @@
-"""What the service holds while it runs: settings, schema, the loaded model,
-its metrics and the prediction log. One per app, on `app.state.service`;
-endpoints take it with the `ServiceStateDep` dependency."""
+"""What the service holds while it runs: settings, schema, the model it
+serves, its metrics and the prediction log. One per app, on
+`app.state.service`; endpoints take it with the `ServiceStateDep` dependency."""
 
 import gc
 import logging
@@ -11,11 +11,11 @@ from fastapi import Depends, HTTPException, Request
 from ..environment import ServeSettings
 from ..errors import ProjectError
 from ..schema import Schema
-from . import model_source
 from .circuit_breaker import BreakerState, CircuitBreaker
 from .observability import ServiceMetrics
 from .prediction_log import PredictionLog
-from .predictors import Predictor, build_predictor
+from .predictors import Predictor
+from .served_model import ServedModel, load_served_model
 
 log = logging.getLogger("service")
 
@@ -42,50 +42,85 @@ class ServiceState:
             settings.breaker_cooldown_seconds,
             on_change=self._breaker_changed,
         )
-        self.predictor: Predictor | None = None
-        self.metadata: dict[str, Any] = {}
+        self.model: ServedModel | None = None
         self.error: str | None = "model is loading"
+        # Why the last version the service tried to switch to is not served.
+        self.reload_error: str | None = None
+        # Why the service cannot serve whatever model it loads.
+        self.fatal: str | None = None
 
-    @property
-    def model_version(self) -> str:
-        return str(self.metadata.get("version", ""))
+    def current_model(self) -> ServedModel:
+        """The model, or 503 with the reason there is none. A request takes
+        it once: a reload may swap in another before the request ends."""
+        if self.model is None:
+            raise HTTPException(503, detail=self.error)
+        return self.model
 
     def ready(self) -> Predictor:
         """The predictor, or 503 with the reason there is none."""
-        if self.predictor is None:
-            raise HTTPException(503, detail=self.error)
-        return self.predictor
+        return self.current_model().predictor
+
+    @property
+    def predictor(self) -> Predictor | None:
+        return self.model.predictor if self.model else None
+
+    @property
+    def metadata(self) -> dict[str, Any]:
+        return self.model.metadata if self.model else {}
+
+    @property
+    def model_version(self) -> str:
+        return self.model.version if self.model else ""
 
     def start(self) -> None:
         """Load the model, then start the prediction log (at app start-up)."""
-        buckets = self._load()
-        if self.prediction_log:
-            self._start_prediction_log(self.prediction_log)
+        model = self._load()
+        if self.prediction_log and not self._start_prediction_log(self.prediction_log):
+            model = None
         # Exempt the start-up heap (libraries, model) from garbage collection:
         # full collections would otherwise rescan it while requests wait.
         gc.collect()
         gc.freeze()
-        if self.predictor is not None:
-            meta = self.metadata
-            self.metrics.model_info.labels(
-                meta.get("name", ""), meta.get("version", ""), meta["backend"]
-            ).set(1)
-            if not self.schema.is_classification:
-                self.metrics.track_prediction_values(buckets)
+        if model is not None:
+            self.model = model
+            self._describe(model)
 
-    def _start_prediction_log(self, prediction_log: PredictionLog) -> None:
+    def swap(self, model: ServedModel) -> None:
+        """Serve `model` from the next request on; requests in flight finish
+        on the model they started with."""
+        previous = self.model
+        self.model, self.error, self.reload_error = model, None, None
+        self.breaker.reset()  # a new model starts with a clean record
+        self.metrics.model_info.clear()
+        self._describe(model)
+        was = previous.version if previous else None
+        log.info(
+            "model switched", extra={"fields": {"from_version": was, **model.metadata}}
+        )
+
+    def _describe(self, model: ServedModel) -> None:
+        meta = model.metadata
+        self.metrics.model_info.labels(
+            meta.get("name", ""), meta.get("version", ""), meta["backend"]
+        ).set(1)
+        if not self.schema.is_classification and self.metrics.prediction_values is None:
+            self.metrics.track_prediction_values(model.prediction_buckets)
+
+    def _start_prediction_log(self, prediction_log: PredictionLog) -> bool:
         """Without its log the service would answer and monitoring would see
         nothing: it stays not ready (503) and says why."""
         try:
             prediction_log.start()
         except OSError as error:
             reason = error.strerror or str(error)
-            self.predictor = None
             self.error = (
                 f"prediction log directory {prediction_log.directory} "
                 f"cannot be used: {reason} (SERVE_PREDICTION_LOG_DIR)"
             )
             log.error(self.error)
+            self.fatal = self.error
+            return False
+        return True
 
     def _breaker_changed(self, state: BreakerState) -> None:
         self.metrics.breaker_state.set(state)
@@ -98,24 +133,16 @@ class ServiceState:
         if self.prediction_log:
             self.prediction_log.close()  # every queued prediction reaches the log
 
-    def _load(self) -> list[float] | None:
-        """Load and warm up the model; returns its prediction histogram buckets."""
+    def _load(self) -> ServedModel | None:
         uri, backend, schema = self.model_uri, self.settings.backend, self.schema
         try:
-            loaded = model_source.load(uri)
-            predictor = build_predictor(loaded.model, schema, backend, loaded.example)
-            if loaded.example:
-                predictor.predict(loaded.example)  # warm up before reporting ready
+            model = load_served_model(uri, schema, backend)
         except (ProjectError, ValueError, OSError) as error:
             self.error = f"model {uri} not loaded: {error}"
             log.error(self.error)
             return None
-        self.predictor, self.error = predictor, None
-        self.metadata = {**loaded.metadata, "backend": predictor.backend}
-        if reason := getattr(predictor, "onnx_unavailable", None):
-            self.metadata["onnx_unavailable"] = reason  # shown by /metadata
-        log.info("model ready", extra={"fields": self.metadata})
-        return loaded.prediction_buckets
+        log.info("model ready", extra={"fields": model.metadata})
+        return model
 
 
 async def service_state(request: Request) -> ServiceState:
