@@ -189,13 +189,21 @@ def fake_kubectl(directory: Path) -> Path:
         f'  kustomize) exec "{sys.executable}" "{kustomize}" "$2" ;;\n'
         '  apply) cp "$3" "$KUBECTL_APPLIED" ;;\n'
         "esac\n"
+        # What Argo Rollouts would say of the rollout, and the Deployment's image.
+        'case "$*" in\n'
+        '  *status.phase*) echo "${ROLLOUT_PHASE:-Healthy}" ;;\n'
+        '  *status.message*) echo "RolloutAborted: metric error-rate assessed Failed" ;;\n'
+        '  *containers*) echo "$IMAGE" ;;\n'
+        "esac\n"
     )
     kubectl.chmod(0o755)
     return directory
 
 
-def deploy(project: Path, tmp_path: Path, target: str) -> subprocess.CompletedProcess:
-    env = project_env()
+def deploy(
+    project: Path, tmp_path: Path, target: str, **env_changes: str
+) -> subprocess.CompletedProcess:
+    env = project_env() | env_changes
     env |= {
         "PATH": f"{fake_kubectl(tmp_path / 'bin')}:{env['PATH']}",
         "IMAGE": IMAGE,
