@@ -30,7 +30,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         marker = item.get_closest_marker("deep_tasks")
         callspec = getattr(item, "callspec", None)
-        task = callspec.params.get("deep") if callspec else None
+        params = callspec.params if callspec else {}
+        task = params.get("deep") or params.get("own")  # a deep or own-data project
         skip = marker is not None and task is not None and task not in marker.args
         (dropped if skip else kept).append(item)
     if dropped:

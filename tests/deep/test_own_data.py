@@ -242,6 +242,9 @@ def test_batch_prediction_of_an_owner_file(own, tmp_path):
     assert len(pd.read_csv(output)) == 40
 
 
+# The penguins table is served by the regression project too: its column
+# names (spaces, parentheses) reach the service and the monitor there.
+@pytest.mark.deep_tasks("binary_classification", "regression")
 def test_served_then_simulated_drift_is_flagged_by_the_monitor(own, tmp_path):
     log_dir = tmp_path / "predictions"
     service = start_ready_service(own.path, own.slug, {"SERVE_PREDICTION_LOG_DIR": str(log_dir)})
