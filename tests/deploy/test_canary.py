@@ -2,7 +2,7 @@
 resources plus a Rollout of the Deployment's pods and the analysis that
 aborts it, valid against Kubernetes' schemas and the Argo Rollouts CRDs
 (vendored, devtools/testing/crds/); its queries read metrics the service
-exports; deploy.sh canary, promote and abort drive it."""
+exports; deploy/scripts/canary.sh start, promote and abort drive it."""
 
 import copy
 import re
@@ -84,7 +84,7 @@ def test_the_analysis_reads_what_the_service_exports(canary, rendered):
 
 
 def test_deploy_canary_applies_the_overlay_and_promotes_batch_scoring(rendered, tmp_path):
-    result = deploy(rendered(), tmp_path, "canary")
+    result = deploy(rendered(), tmp_path, "start", "canary.sh")
     assert result.returncode == 0, result.stdout + result.stderr
     applied = by_kind(yaml.safe_load_all((tmp_path / "applied.yaml").read_text()))
     (container,) = applied["Deployment"]["spec"]["template"]["spec"]["containers"]
@@ -95,7 +95,7 @@ def test_deploy_canary_applies_the_overlay_and_promotes_batch_scoring(rendered, 
 
 
 def test_an_aborted_canary_fails_the_deploy_with_the_reason(rendered, tmp_path):
-    result = deploy(rendered(), tmp_path, "canary", ROLLOUT_PHASE="Degraded")
+    result = deploy(rendered(), tmp_path, "start", "canary.sh", ROLLOUT_PHASE="Degraded")
     assert result.returncode == 1
     assert "::error::The canary was aborted: RolloutAborted: metric error-rate" in result.stdout
     assert "set image" not in (tmp_path / "kubectl.log").read_text()
@@ -106,7 +106,7 @@ def test_an_aborted_canary_fails_the_deploy_with_the_reason(rendered, tmp_path):
     [("promote", '{"status":{"promoteFull":true}}'), ("abort", '{"status":{"abort":true}}')],
 )
 def test_promote_and_abort_patch_the_rollouts_status(rendered, tmp_path, target, patch):
-    result = deploy(rendered(), tmp_path, target)
+    result = deploy(rendered(), tmp_path, target, "canary.sh")
     assert result.returncode == 0, result.stdout + result.stderr
     calls = (tmp_path / "kubectl.log").read_text().splitlines()
     expected = "-n production patch rollout model-service --subresource=status --type=merge"

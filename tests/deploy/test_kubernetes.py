@@ -201,7 +201,7 @@ def fake_kubectl(directory: Path) -> Path:
 
 
 def deploy(
-    project: Path, tmp_path: Path, target: str, **env_changes: str
+    project: Path, tmp_path: Path, target: str, script: str = "deploy.sh", **env_changes: str
 ) -> subprocess.CompletedProcess:
     env = project_env() | env_changes
     env |= {
@@ -211,7 +211,7 @@ def deploy(
         "KUBECTL_LOG": str(tmp_path / "kubectl.log"),
         "KUBECTL_APPLIED": str(tmp_path / "applied.yaml"),
     }
-    command = ["bash", "deploy/scripts/deploy.sh", target]
+    command = ["bash", f"deploy/scripts/{script}", target]
     return subprocess.run(command, cwd=project, env=env, capture_output=True, text=True)
 
 
