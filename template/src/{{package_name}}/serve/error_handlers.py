@@ -60,8 +60,13 @@ async def invalid_request(
     return JSONResponse({"detail": detail}, status_code=422)
 
 
+def _request_id(request: Request) -> str | None:
+    """The id the request middleware gave it (None before it got one)."""
+    return request.scope.get("state", {}).get("request_id")
+
+
 async def unexpected_error(request: Request, error: Exception) -> JSONResponse:
-    request_id = request.scope.get("state", {}).get("request_id")
+    request_id = _request_id(request)
     log.exception("unhandled error", extra={"fields": {"request_id": request_id}})
     body = {"detail": "internal error", "request_id": request_id}
     return JSONResponse(body, status_code=500)
@@ -75,8 +80,7 @@ async def circuit_open(request: Request, error: CircuitOpen) -> JSONResponse:
 async def prediction_timeout(
     request: Request, error: PredictionTimeout
 ) -> JSONResponse:
-    request_id = request.scope.get("state", {}).get("request_id")
-    fields = {"request_id": request_id}
+    fields = {"request_id": _request_id(request)}
     log.warning("prediction timed out: %s", error, extra={"fields": fields})
     return JSONResponse({"detail": str(error)}, status_code=503)
 
