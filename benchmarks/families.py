@@ -33,7 +33,7 @@ def median_seconds(function, repeat: int) -> float:
 
 def main() -> None:
     package = yaml.safe_load(Path(".copier-answers.yml").read_text())["package_name"]
-    predictors = importlib.import_module(f"{package}.serve.predictors")
+    conversion = importlib.import_module(f"{package}.serve.conversion")
     train = importlib.import_module(f"{package}.train")
     schema = importlib.import_module(f"{package}.schema").load_schema()
     params = importlib.import_module(f"{package}.settings").load_params()
@@ -50,9 +50,9 @@ def main() -> None:
         model = train.fit(frame, schema, params)
         result: dict[str, Any] = {"family": family}
         result["fit_s"] = time.perf_counter() - started
-        sklearn = predictors.SklearnPredictor(model, schema)
-        onnx = predictors.build_predictor(model, schema, "onnx", records[:5])
-        result["max_gap"] = predictors.parity_gap(onnx, sklearn, records)
+        sklearn = conversion.SklearnPredictor(model, schema)
+        onnx = conversion.build_predictor(model, schema, "onnx", records[:5])
+        result["max_gap"] = conversion.parity_gap(onnx, sklearn, records)
         for name, predictor in (("sklearn", sklearn), ("onnx", onnx)):
             result[f"{name}_1_row_ms"] = 1000 * median_seconds(
                 lambda p=predictor: p.predict(one), 30

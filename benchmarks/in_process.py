@@ -26,15 +26,15 @@ def median_seconds(function, repeat: int) -> float:
 def main() -> None:
     package = yaml.safe_load(Path(".copier-answers.yml").read_text())["package_name"]
     model_source = importlib.import_module(f"{package}.serve.model_source")
-    predictors = importlib.import_module(f"{package}.serve.predictors")
+    conversion = importlib.import_module(f"{package}.serve.conversion")
     schema = importlib.import_module(f"{package}.schema").load_schema()
     sample = importlib.import_module(f"{package}.sample_data")
 
     loaded = model_source.load(sys.argv[1])
     frame = sample.generate(1000, seed=77).drop(columns=[schema.target.name])
     records = json.loads(frame.to_json(orient="records"))
-    sklearn = predictors.SklearnPredictor(loaded.model, schema)
-    onnx = predictors.build_predictor(loaded.model, schema, "onnx", records[:5])
+    sklearn = conversion.SklearnPredictor(loaded.model, schema)
+    onnx = conversion.build_predictor(loaded.model, schema, "onnx", records[:5])
     one, batch = records[:1], records
     results = {}
     for name, predictor in (("sklearn", sklearn), ("onnx", onnx)):

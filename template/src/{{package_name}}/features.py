@@ -12,9 +12,7 @@ from sklearn.impute import SimpleImputer
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-from .schema import Schema
-
-MISSING_CATEGORY = "missing"
+from .schema import MISSING_CATEGORY, Schema
 
 
 def _one_hot_encoder(schema: Schema) -> OneHotEncoder:

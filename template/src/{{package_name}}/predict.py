@@ -13,10 +13,6 @@ from .schema import Schema
 from .validation import validate_frame
 
 
-def champion_uri(model_name: str) -> str:
-    return f"models:/{model_name}@champion"
-
-
 def load_model(model_uri: str):
     tracking.connect()
     try:

@@ -12,6 +12,9 @@ from .tasks import TASKS, Task
 
 FeatureType = Literal["numeric", "categorical", "boolean"]
 
+# What a missing categorical value becomes before one-hot encoding.
+MISSING_CATEGORY = "missing"
+
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)

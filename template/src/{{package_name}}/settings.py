@@ -159,6 +159,11 @@ class RegisterParams(_Strict):
     gate: GateParams
 
 
+def champion_uri(model_name: str) -> str:
+    """The registry URI of the model's champion version."""
+    return f"models:/{model_name}@champion"
+
+
 class QualityParams(_Strict):
     metric: str
     min_gain: float = Field(0.0, ge=0)

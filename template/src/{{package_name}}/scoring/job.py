@@ -14,7 +14,8 @@ import pyarrow as pa
 
 from ..errors import ProjectError
 from ..schema import Schema
-from ..serve.predictors import Predictor, build_predictor
+from ..serve.predictors import Predictor
+from ..serve.served_model import load_served_model
 from ..validation import check_rows
 from .reading import QueryInput, Source, open_input
 from .writing import (
@@ -62,21 +63,18 @@ def default_rejects(output: Path, batch_id: str) -> Path:
 def resolve_model(model_uri: str, schema: Schema, backend: str) -> ScoringModel:
     """Load the model once, as the service does: ONNX when it converts and
     agrees with scikit-learn, scikit-learn otherwise."""
-    from ..serve import model_source  # MLflow: not needed where rows are scored
-
-    loaded = model_source.load(model_uri)
     try:
-        predictor = build_predictor(loaded.model, schema, backend, loaded.example)
+        served = load_served_model(model_uri, schema, backend)
     except ValueError as error:  # backend "onnx" and the model does not convert
         raise ProjectError(f"model {model_uri}: {error}") from None
-    metadata = loaded.metadata
+    metadata = served.metadata
     run_id = metadata.get("run_id")
     if not run_id and Path(model_uri).is_dir():  # a model folder, as train saves it
         from mlflow.models import Model
 
         run_id = Model.load(model_uri).run_id
     return ScoringModel(
-        predictor,
+        served.predictor,
         name=str(metadata.get("name") or model_uri),
         version=str(metadata.get("version") or ""),
         run_id=str(run_id or ""),

@@ -13,9 +13,8 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from ..environment import ServeSettings
-from ..predict import champion_uri
 from ..schema import Schema, load_schema
-from ..settings import load_params
+from ..settings import champion_uri, load_params
 from .error_handlers import install_error_handlers
 from .json_bodies import install_openapi
 from .observability import API_KEY_HEADER, RequestMiddleware

@@ -2,12 +2,15 @@
 describes it. The service swaps one in whole (reload.py), so a request sees
 one model's predictor and version, never a mix of two."""
 
+import logging
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..schema import Schema
 from . import model_source
-from .predictors import Predictor, build_predictor
+from .predictors import OnnxPredictor, Predictor
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -27,11 +30,23 @@ def load_served_model(
 ) -> ServedModel:
     """Load, convert and warm up the model; `metadata` is added to its own.
     Raises ProjectError, ValueError or OSError with the reason it cannot."""
-    loaded = model_source.load(model_uri)
-    predictor = build_predictor(loaded.model, schema, backend, loaded.example)
-    if loaded.example:
-        predictor.predict(loaded.example)  # warm up before it answers anyone
-    described = {**loaded.metadata, **metadata, "backend": predictor.backend}
+    predictor: Predictor
+    exported = model_source.read_export(model_uri)
+    if exported and exported.onnx and backend != "sklearn":
+        predictor = OnnxPredictor(exported.onnx, schema, exported.class_names)
+        own = {**exported.metadata, "onnx_parity_gap": exported.parity_gap}
+        example, buckets = exported.example, exported.prediction_buckets
+        log.info("serving the ONNX model that export-model converted and checked")
+    else:  # a registry model, or an export without ONNX: convert it here
+        from .conversion import build_predictor  # scikit-learn, skl2onnx
+
+        loaded = model_source.load(model_uri)
+        predictor = build_predictor(loaded.model, schema, backend, loaded.example)
+        own, example = loaded.metadata, loaded.example
+        buckets = loaded.prediction_buckets
+    if example:
+        predictor.predict(example)  # warm up before it answers anyone
+    described = {**own, **metadata, "backend": predictor.backend}
     if reason := getattr(predictor, "onnx_unavailable", None):
         described["onnx_unavailable"] = reason  # shown by /metadata
-    return ServedModel(predictor, described, loaded.prediction_buckets)
+    return ServedModel(predictor, described, buckets)
