@@ -29,13 +29,21 @@ def final_stage(dockerfile: Path) -> list[tuple[str, str]]:
     return instructions[start:]
 
 
-def uv_syncs(dockerfile: Path) -> list[list[str]]:
-    """The Dockerfile's `uv sync` commands, as uv arguments."""
+def uv_commands(dockerfile: Path) -> list[list[str]]:
+    """The Dockerfile's uv commands (`uv sync`, `uv pip install`), as uv
+    arguments."""
     return [
         arguments.removeprefix("uv ").split()
-        for _, arguments in dockerfile_instructions(dockerfile)
-        if arguments.startswith("uv sync")
+        for keyword, arguments in dockerfile_instructions(dockerfile)
+        if keyword == "RUN" and arguments.startswith("uv ")
     ]
+
+
+def _on_this_machine(uv_arguments: list[str], app: Path) -> list[str]:
+    """The command with the image's /app moved to `app`; a sync is given the
+    tests' interpreter, as `uv pip` takes the environment's."""
+    moved = [argument.replace("/app", str(app)) for argument in uv_arguments]
+    return [*moved, *python_option()] if moved[0] == "sync" else moved
 
 
 def build_like_the_image(project: Path, directory: Path) -> ImageLike:
@@ -47,8 +55,8 @@ def build_like_the_image(project: Path, directory: Path) -> ImageLike:
         copy = shutil.copytree if (project / name).is_dir() else shutil.copy
         copy(project / name, source / name)
     uv_env = {"UV_PROJECT_ENVIRONMENT": str(app / ".venv")}
-    for uv_arguments in uv_syncs(project / "Dockerfile"):
-        run([uv(), *uv_arguments, *python_option()], source, env=uv_env)
+    for uv_arguments in uv_commands(project / "Dockerfile"):
+        run([uv(), *_on_this_machine(uv_arguments, app)], source, env=uv_env)
     for name in APP_FILES:
         shutil.copy(project / name, app / name)
     slug = project_answers(project)["project_slug"]

@@ -19,7 +19,7 @@ import pytest
 import yaml
 
 from devtools.testing.deep_project import DEEP_CASES, Deep
-from devtools.testing.image import uv_syncs
+from devtools.testing.image import uv_commands
 from devtools.testing.projects import (
     Service,
     free_port,
@@ -404,22 +404,21 @@ def fuzz(schema: str) -> None:
     )
 
 
-# The same image for every task; this one's xgboost champion needs an extra.
+# The same image for every task; this one's champion is xgboost's.
 @pytest.mark.deep_tasks("multiclass_classification")
 def test_image_entry_command_runs_in_an_environment_built_like_the_image(deep, image, tmp_path):
     """No Docker engine here: build the environment with the Dockerfile's own uv
     commands and files, then run its CMD and HEALTHCHECK against the exported model."""
-    syncs = uv_syncs(deep.path / "Dockerfile")
-    # Both optional families: the champion may be of either.
-    families = ["--extra", "lightgbm", "--extra", "xgboost"]
-    assert syncs == [
-        ["sync", "--no-dev", "--no-install-project", *families],
-        ["sync", "--no-dev", "--no-editable", *families],
+    # The serving and batch groups, then the project alone: no training stack.
+    assert uv_commands(deep.path / "Dockerfile") == [
+        ["sync", "--only-group", "serving", "--only-group", "batch"],
+        ["pip", "install", "--python", "/app/.venv", "--no-deps", "."],
     ]
     app, env, final_stage = image.app, image.env, image.final_stage
     venv = app / ".venv"
     assert not (venv / "bin" / "dvc").exists(), "dev dependencies leaked into the image"
-    assert not list(venv.glob("lib/*/site-packages/psycopg")), "the sql extra leaked into the image"
+    for left_out in ("psycopg", "mlflow", "sklearn", "xgboost", "skl2onnx"):
+        assert not list(venv.glob(f"lib/*/site-packages/{left_out}")), left_out
 
     port = free_port()
     command = json.loads(next(args for k, args in final_stage if k == "CMD"))
@@ -438,7 +437,9 @@ def test_image_entry_command_runs_in_an_environment_built_like_the_image(deep, i
         record = sample_records(deep.path, 1)[0]
         answer = httpx.post(f"http://127.0.0.1:{port}/predict", json=record, timeout=30)
         assert answer.status_code == 200, answer.text
-        assert httpx.get(f"http://127.0.0.1:{port}/metadata").json()["alias"] == "champion"
+        metadata = httpx.get(f"http://127.0.0.1:{port}/metadata").json()
+        assert metadata["alias"] == "champion"
+        assert metadata["backend"] == "onnx", metadata.get("onnx_unavailable")
     finally:
         process.terminate()
         assert process.wait(60) in (0, -signal.SIGTERM)

@@ -6,6 +6,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..errors import ProjectError
 from ..schema import Schema
 from . import model_source
 from .predictors import OnnxPredictor, Predictor
@@ -38,9 +39,17 @@ def load_served_model(
         example, buckets = exported.example, exported.prediction_buckets
         log.info("serving the ONNX model that export-model converted and checked")
     else:  # a registry model, or an export without ONNX: convert it here
-        from .conversion import build_predictor  # scikit-learn, skl2onnx
+        try:
+            from .conversion import build_predictor  # scikit-learn, skl2onnx
 
-        loaded = model_source.load(model_uri)
+            loaded = model_source.load(model_uri)
+        except ImportError as error:  # the image's environment (README, Serving)
+            missing = (error.name or str(error)).partition(".")[0]
+            raise ProjectError(
+                f"{model_uri} needs {missing!r} to serve, which is not "
+                "installed: this environment serves only the ONNX model that "
+                "export-model writes (README, Serving)"
+            ) from error
         predictor = build_predictor(loaded.model, schema, backend, loaded.example)
         own, example = loaded.metadata, loaded.example
         buckets = loaded.prediction_buckets
