@@ -38,6 +38,7 @@ from devtools.testing.projects import (
     in_project,
     project_answers,
     project_env,
+    sample_records,
 )
 
 HERE = Path(__file__).resolve().parent
@@ -127,14 +128,7 @@ def measure_server(name, command, cwd, port, env, bodies, seconds, repeat) -> di
 
 
 def write_bodies(project: Path, scratch: Path) -> tuple[dict, dict]:
-    answers = project_answers(project)
-    script = (
-        "import json, yaml, importlib; "
-        "t = yaml.safe_load(open('schema.yaml'))['target']['name']; "
-        f"m = importlib.import_module('{answers['package_name']}.sample_data'); "
-        "print(m.generate(1000, seed=99).drop(columns=[t]).to_json(orient='records'))"
-    )
-    records = json.loads(in_project(project, "python", "-c", script).stdout)
+    records = sample_records(project, 1000, seed=99)
     files = {}
     for name, body in {
         "ours_single": records[0],

@@ -171,6 +171,18 @@ def in_project(project: Path, *command: str, **kwargs) -> subprocess.CompletedPr
     return run([uv(), "run", "--no-sync", *command], project, **kwargs)
 
 
+def sample_records(project: Path, count: int, seed: int = 123) -> list[dict]:
+    """Records drawn by the project's sample-data generator, without the target."""
+    script = (
+        "import importlib, yaml; "
+        "a = yaml.safe_load(open('.copier-answers.yml')); "
+        "t = yaml.safe_load(open('schema.yaml'))['target']['name']; "
+        "m = importlib.import_module(a['package_name'] + '.sample_data'); "
+        f"print(m.generate({count}, seed={seed}).drop(columns=[t]).to_json(orient='records'))"
+    )
+    return json.loads(in_project(project, "python", "-c", script).stdout)
+
+
 def project_facts(project: Path) -> dict:
     """Facts read from the project's MLflow store and data by our own script,
     run with the project's interpreter (it has mlflow and scikit-learn)."""
