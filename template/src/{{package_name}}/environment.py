@@ -80,9 +80,14 @@ class ServeSettings(EnvironmentSettings):
     # What the log's files may take on disk; the oldest hours go first.
     prediction_log_max_bytes: PositiveInt = PREDICTION_LOG_MAX_BYTES
     api_key: str | None = None
+    # A second model (e.g. models:/<name>@challenger) that scores every
+    # request off the request path, logged for the monitor; None: off.
+    shadow_model_uri: str | None = None
+    # Requests waiting for the shadow model; beyond, they are not shadowed.
+    shadow_queue: PositiveInt = 10_000
 
     _empty = field_validator(
-        "model_uri", "prediction_log_dir", "api_key", mode="before"
+        "model_uri", "prediction_log_dir", "api_key", "shadow_model_uri", mode="before"
     )(_empty_is_none)
 
 

@@ -102,6 +102,13 @@ class ServiceMetrics:
             "Prediction log records dropped (queue full or write error)",
             registry=self.registry,
         )
+        self.shadow_rows = Counter(
+            "shadow_rows_total",
+            "Rows sent to the shadow model, by outcome: predicted (logged), "
+            "dropped (its queue was full) or failed (it raised)",
+            ["outcome"],
+            registry=self.registry,
+        )
         self.prediction_failures = Counter(
             "prediction_failures_total",
             "Predictions that raised an error or timed out, by reason",

@@ -29,11 +29,13 @@ async def ready(state: ServiceStateDep) -> dict:
 
 async def metadata(state: ServiceStateDep) -> dict:
     """The model being served, its metrics and the input schema; why the
-    version its alias moved to is not served, if it is not."""
+    version its alias moved to is not served, if it is not; the shadow
+    model, or why it is not running."""
     model = state.current_model()
     reload_error = {"reload_error": state.reload_error} if state.reload_error else {}
+    shadow = {"shadow": shadow} if (shadow := state.shadow_description()) else {}
     schema = state.schema.model_dump(exclude_none=True)
-    return {**model.metadata, **reload_error, "schema": schema}
+    return {**model.metadata, **reload_error, **shadow, "schema": schema}
 
 
 async def prometheus_metrics(state: ServiceStateDep) -> Response:

@@ -91,18 +91,18 @@ def _failed(
 async def predict_rows(
     state: ServiceState, request: Request, rows: list[dict]
 ) -> tuple[list[dict], str]:
-    """Predict validated rows, queue them for the prediction log; returns
-    the predictions and the version of the model that made them."""
+    """Predict validated rows, queue them for the prediction log (and the
+    shadow model); returns the predictions and the version of the model
+    that made them."""
     model = state.current_model()  # the same model for the whole request
     result = await _predict(state, model.predictor, rows)
-    items: list[dict] = [{"prediction": label} for label in result.labels]
-    if result.probabilities is not None:
-        for item, probabilities in zip(items, result.probabilities, strict=True):
-            item["probabilities"] = probabilities
+    items = result.items()
     if state.prediction_log:
         state.prediction_log.submit(
             request.state.request_id, model.version, rows, items
         )
+    if state.shadow:  # the challenger, off the request path
+        state.shadow.submit(request.state.request_id, rows)
     state.metrics.observe_predictions(result.labels, state.schema.is_classification)
     return items, model.version
 

@@ -21,6 +21,15 @@ class Predictions:
     labels: list[Any]
     probabilities: list[dict[str, float]] | None
 
+    def items(self) -> list[dict[str, Any]]:
+        """One answer per row: its prediction and, for classifiers, its
+        probabilities, as the service returns and logs them."""
+        items: list[dict[str, Any]] = [{"prediction": label} for label in self.labels]
+        if self.probabilities is not None:
+            for item, probabilities in zip(items, self.probabilities, strict=True):
+                item["probabilities"] = probabilities
+        return items
+
 
 class Predictor(Protocol):
     backend: str

@@ -16,6 +16,7 @@ from .observability import ServiceMetrics
 from .prediction_log import PredictionLog
 from .predictors import Predictor
 from .served_model import ServedModel, load_served_model
+from .shadow import SHADOW_LOG_FOLDER, Shadow
 
 log = logging.getLogger("service")
 
@@ -42,6 +43,9 @@ class ServiceState:
             settings.breaker_cooldown_seconds,
             on_change=self._breaker_changed,
         )
+        self.shadow: Shadow | None = None
+        # Why the shadow model (SERVE_SHADOW_MODEL_URI) does not run, if not.
+        self.shadow_error: str | None = None
         self.model: ServedModel | None = None
         self.error: str | None = "model is loading"
         # Why the last version the service tried to switch to is not served.
@@ -84,6 +88,7 @@ class ServiceState:
         if model is not None:
             self.model = model
             self._describe(model)
+            self._start_shadow()
 
     def swap(self, model: ServedModel) -> None:
         """Serve `model` from the next request on; requests in flight finish
@@ -129,7 +134,63 @@ class ServiceState:
         else:
             log.info("model circuit %s", state.name.lower().replace("_", " "))
 
+    def _start_shadow(self) -> None:
+        """The challenger beside the champion, when one is set. It is
+        optional: when it cannot run, the service serves without it and
+        /metadata says why."""
+        uri = self.settings.shadow_model_uri
+        if uri is None:
+            return
+        if self.prediction_log is None:
+            self.shadow_error = (
+                "shadow mode needs the prediction log (SERVE_PREDICTION_LOG_DIR)"
+            )
+            log.error(self.shadow_error)
+            return
+        try:
+            model = load_served_model(uri, self.schema, self.settings.backend)
+            shadow_log = self._shadow_log()
+            shadow_log.start()
+        except (ProjectError, ValueError, OSError) as error:
+            self.shadow_error = f"shadow model {uri} not running: {error}"
+            log.error(self.shadow_error)
+            return
+        self.shadow = Shadow(
+            model,
+            shadow_log,
+            capacity=self.settings.shadow_queue,
+            max_rows=self.settings.max_batch_size,
+            count=lambda outcome, rows: self.metrics.shadow_rows.labels(outcome).inc(
+                rows
+            ),
+        )
+        self.shadow.start()
+        log.info("shadow model ready", extra={"fields": model.metadata})
+
+    def _shadow_log(self) -> PredictionLog:
+        assert self.prediction_log is not None  # checked by _start_shadow
+        return PredictionLog(
+            self.prediction_log.directory / SHADOW_LOG_FOLDER,
+            self.settings.prediction_log_queue,
+            self.schema.feature_names,
+            on_drop=self.metrics.dropped_logs.inc,
+            max_bytes=self.settings.prediction_log_max_bytes,
+        )
+
+    def shadow_description(self) -> dict[str, Any] | None:
+        """What /metadata says of the shadow: its model, or why it is not running."""
+        if self.shadow:
+            meta = self.shadow.model.metadata
+            keys = ("uri", "name", "version", "alias", "backend", "run_id")
+            return {key: meta[key] for key in keys if key in meta}
+        if self.shadow_error:
+            return {"uri": self.settings.shadow_model_uri, "error": self.shadow_error}
+        return None
+
     def stop(self) -> None:
+        if self.shadow:
+            self.shadow.close()  # its last predictions reach its log
+            self.shadow.prediction_log.close()
         if self.prediction_log:
             self.prediction_log.close()  # every queued prediction reaches the log
 
