@@ -16,8 +16,12 @@ the service of DIR (a trained project, e.g. rendered from an older template)
 and of --project (or a fresh render), serving the same exported model under
 the same loads, 1 and 2 workers, in one run; prints after/before ratios.
 
+With --shadow, compares the service of --project without ("before") and with
+("after") a shadow model (SERVE_SHADOW_MODEL_URI, the same exported model):
+what shadow mode costs the champion's answers.
+
 Usage: .venv/bin/python -m benchmarks.serving [--seconds 8] [--repeat 3] [--project DIR]
-       [--before DIR]
+       [--before DIR | --shadow]
 """
 
 import argparse
@@ -156,6 +160,11 @@ def main() -> None:
     parser.add_argument(
         "--before", type=Path, help="a trained project whose service --project's is compared to"
     )
+    parser.add_argument(
+        "--shadow",
+        action="store_true",
+        help="compare --project's service without and with a shadow",
+    )
     args = parser.parse_args()
     if not shutil.which("wrk"):
         raise SystemExit("wrk is needed: apt-get install wrk")
@@ -163,8 +172,14 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as scratch_name:
         scratch = Path(scratch_name)
         project = given_or_fresh(args.project, scratch, trained=True)
+        services: dict[str, tuple[Path, dict]] = {}
         if args.before is not None:
-            return report_comparison(compare(args.before, project, scratch, args))
+            services = {"before": (args.before, {}), "after": (project, {})}
+        elif args.shadow:
+            shadow = {"SERVE_SHADOW_MODEL_URI": str(scratch / "model")}
+            services = {"before": (project, {}), "after": (project, shadow)}
+        if services:
+            return report_comparison(compare(services, scratch, args))
         slug = project_answers(project)["project_slug"]
         model = scratch / "model"
         in_project(project, slug, "export-model", "--output", str(model))
@@ -207,16 +222,17 @@ def main() -> None:
     report(results)
 
 
-def ours_command(project, model, workers, scratch) -> tuple[list[str], int, dict]:
+def ours_command(project, model, workers, scratch, name=None) -> tuple[list[str], int, dict]:
     """How to start the generated service of `project` serving `model`: the
-    command, its port and its environment."""
+    command, its port and its environment (its prediction log in a folder
+    of its own, `name`'s or the project's)."""
     venv = project / ".venv" / "bin"
     slug = project_answers(project)["project_slug"]
     port = free_port()
     env = {
         "PATH": f"{venv}{os.pathsep}{os.environ['PATH']}",
         "SERVE_MODEL_URI": str(model),
-        "SERVE_PREDICTION_LOG_DIR": str(scratch / "logs" / project.name),
+        "SERVE_PREDICTION_LOG_DIR": str(scratch / "logs" / (name or project.name)),
     }
     command = [str(venv / slug), "serve", "--host", "127.0.0.1", "--port", str(port)]
     return [*command, "--workers", str(workers)], port, env
@@ -228,25 +244,26 @@ def measure_ours(project, model, workers, scratch, bodies, seconds, repeat) -> d
     return measure_server("ours", command, project, port, env, bodies, seconds, repeat)
 
 
-def compare(before: Path, after: Path, scratch: Path, args) -> dict:
-    """Both services on the same model (exported by `before`) and bodies, up
+def compare(services: dict[str, tuple[Path, dict]], scratch: Path, args) -> dict:
+    """Two services ("before" and "after": a project and extra environment
+    each) on the same model (exported by "before"'s project) and bodies, up
     side by side; each load's runs alternate between them (before first on
     even turns, after first on odd ones), so neither gains from going first
     or from the machine's state drifting during the run."""
     model = scratch / "model"
-    slug = project_answers(before)["project_slug"]
-    in_project(before, slug, "export-model", "--output", str(model))
-    bodies, _ = write_bodies(before, scratch)
-    projects = {"before": before, "after": after}
+    first = services["before"][0]
+    slug = project_answers(first)["project_slug"]
+    in_project(first, slug, "export-model", "--output", str(model))
+    bodies, _ = write_bodies(first, scratch)
     results = {}
     for workers in (1, 2):
         bases, processes = {}, []
         try:
-            for name, project in projects.items():
-                command, port, env = ours_command(project, model, workers, scratch)
-                processes.append(start(command, project, port, "/ready", env))
+            for name, (project, extra_env) in services.items():
+                command, port, env = ours_command(project, model, workers, scratch, name)
+                processes.append(start(command, project, port, "/ready", env | extra_env))
                 bases[name] = f"http://127.0.0.1:{port}"
-            runs: dict[str, dict[str, list[dict]]] = {name: {} for name in projects}
+            runs: dict[str, dict[str, list[dict]]] = {name: {} for name in services}
             for load, (path, body, conns) in load_plan(bodies).items():
                 for turn in range(args.repeat):
                     order = ["before", "after"] if turn % 2 == 0 else ["after", "before"]
@@ -256,7 +273,7 @@ def compare(before: Path, after: Path, scratch: Path, args) -> dict:
         finally:
             for process in processes:
                 stop(process)
-        for name in projects:
+        for name in services:
             results[f"{name}_w{workers}"] = {
                 load: median_run(load_runs) for load, load_runs in runs[name].items()
             }
