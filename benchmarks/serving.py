@@ -5,7 +5,9 @@ converts to ONNX), trains it, exports the champion, then measures:
   - the in-process floor: scikit-learn and ONNX predict, 1 row and 1000 rows;
   - `mlflow models serve` and the generated service, 1 and 2 workers:
     single records at concurrency 1 and 16, and 1000-row batches;
-  - the HTTP floor: the same server and worker count answering GET /health.
+  - the HTTP floor: the same server and worker count answering GET /health;
+  - the bare ASGI floor (asgi_floor.py): no framework, a constant answer,
+    under the same uvicorn options and worker count.
 Load comes from wrk (Debian package `wrk`) on 127.0.0.1. Prints req/s, p50,
 p99, rows/s and the ratios the serving issue sets as targets.
 
@@ -219,6 +221,7 @@ def main() -> None:
             )
             load = (ours_bodies, args.seconds, args.repeat)
             results[f"ours_w{workers}"] = measure_ours(project, model, workers, scratch, *load)
+            results[f"asgi_w{workers}"] = measure_asgi_floor(project, workers, *load)
     report(results)
 
 
@@ -242,6 +245,17 @@ def measure_ours(project, model, workers, scratch, bodies, seconds, repeat) -> d
     """The generated service of `project` serving the exported `model`."""
     command, port, env = ours_command(project, model, workers, scratch)
     return measure_server("ours", command, project, port, env, bodies, seconds, repeat)
+
+
+def measure_asgi_floor(project, workers, bodies, seconds, repeat) -> dict:
+    """benchmarks/asgi_floor.py under the project's uvicorn, with the
+    service's HTTP protocol and event loop, answering every load's requests."""
+    venv = project / ".venv" / "bin"
+    port = free_port()
+    command = [str(venv / "uvicorn"), "asgi_floor:app", "--app-dir", str(HERE)]
+    options = ["--http", "httptools", "--loop", "uvloop", "--no-access-log"]
+    command += [*options, "--port", str(port), "--workers", str(workers)]
+    return measure_server("asgi", command, project, port, {}, bodies, seconds, repeat)
 
 
 def compare(services: dict[str, tuple[Path, dict]], scratch: Path, args) -> dict:
@@ -319,6 +333,8 @@ def report(results: dict) -> None:
             / theirs["single_c16"]["rps"],
             "single c16 req/s vs HTTP floor [>= 0.5]": ours["single_c16"]["rps"]
             / ours["floor_c16"]["rps"],
+            "single c16 req/s vs bare ASGI [>= 0.4]": ours["single_c16"]["rps"]
+            / results[f"asgi_w{workers}"]["single_c16"]["rps"],
             "p50 c1 vs mlflow [<= 0.1]": ours["single_c1"]["p50_ms"]
             / theirs["single_c1"]["p50_ms"],
             "batch rows/s vs in-process ONNX [>= 0.8]": ours["batch_c1"]["rows_per_s"]
