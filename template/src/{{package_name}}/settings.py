@@ -197,6 +197,16 @@ class SimulatedShift(_Strict):
         return self
 
 
+class ShadowParams(_Strict):
+    """Champion vs challenger, when the service runs a shadow model."""
+
+    # Regression: the two agree on a row when their predictions differ by at
+    # most this share of the larger one (math.isclose's rel_tol).
+    agreement_tolerance: float = Field(0.05, ge=0)
+    # Fewer labelled rows than this never recommend promoting the challenger.
+    min_labelled_rows: int = Field(200, gt=0)
+
+
 class MonitoringParams(_Strict):
     window_hours: float = Field(24, gt=0)
     min_rows: int = Field(200, gt=0)
@@ -206,6 +216,7 @@ class MonitoringParams(_Strict):
     drift_share: float = Field(0.2, gt=0, le=1)
     severe_psi: float | None = Field(1.0, ge=0)  # None: the severe-shift rule is off
     max_metric_drop: float = Field(0.05, ge=0)
+    shadow: ShadowParams = ShadowParams()
     simulate: SimulatedShift
 
     def thresholds(self, feature: str) -> tuple[float, float, float | None]:

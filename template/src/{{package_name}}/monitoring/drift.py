@@ -14,7 +14,7 @@ severe_psi ("severe_shift"), so that one huge shift among a few features is
 not outvoted by the unchanged ones.
 """
 
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -60,6 +60,11 @@ class ColumnDrift:
         if not self.drifted or severe_psi is None or self.psi is None:
             return False
         return self.psi >= severe_psi
+
+
+def drift_rows(columns: list[ColumnDrift]) -> list[dict]:
+    """JSON-ready: each column's figures and verdicts."""
+    return [{**asdict(c), "drifted": c.drifted, "severe": c.severe} for c in columns]
 
 
 def numeric_drift(

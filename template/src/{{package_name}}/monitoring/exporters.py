@@ -11,6 +11,7 @@ from prometheus_client import CollectorRegistry, Gauge, push_to_gateway
 from prometheus_client import write_to_textfile as write_textfile
 
 from .job import MonitorResult
+from .shadow import ShadowComparison
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +69,70 @@ def verdict_registry(result: MonitorResult) -> CollectorRegistry:
     scores = result.performance.current if result.performance else {}
     for name, value in scores.items():
         labelled.labels(name).set(value)
+    if result.shadow:
+        _shadow_gauges(result.shadow, registry)
     return registry
+
+
+def _shadow_gauges(shadow: ShadowComparison, registry: CollectorRegistry) -> None:
+    """Champion vs challenger; no samples when the service ran no shadow."""
+
+    def gauge(name: str, text: str, labels: list[str] | None = None) -> Gauge:
+        return Gauge(name, text, labels or [], registry=registry)
+
+    gauge(
+        "monitor_shadow_info",
+        "1, labelled with the model versions compared",
+        ["champion", "challenger"],
+    ).labels(
+        ",".join(shadow.champion_versions), ",".join(shadow.challenger_versions)
+    ).set(1)
+    gauge("monitor_shadow_rows", "rows both models predicted").set(shadow.rows)
+    agreement = shadow.agreement if shadow.agreement is not None else float("nan")
+    gauge(
+        "monitor_shadow_agreement",
+        "share of the compared rows on which champion and challenger agree",
+    ).set(agreement)
+    if shadow.mean_absolute_difference is not None:
+        gauge(
+            "monitor_shadow_mean_absolute_difference",
+            "mean absolute difference of the two models' predictions",
+        ).set(shadow.mean_absolute_difference)
+    gauge(
+        "monitor_shadow_unmatched_lines", "shadow lines matching no champion row"
+    ).set(shadow.unmatched_shadow_lines)
+    gauge("monitor_shadow_skipped_lines", "unreadable shadow log lines").set(
+        shadow.skipped_shadow_lines
+    )
+    psi = gauge(
+        "monitor_shadow_prediction_psi",
+        "PSI of the challenger's predictions against the champion's",
+        ["column"],
+    )
+    for column in shadow.drift:
+        psi.labels(column.name).set(
+            column.psi if column.psi is not None else float("nan")
+        )
+    gauge(
+        "monitor_shadow_prediction_drift",
+        "1 when the challenger's predictions drift from the champion's",
+    ).set(shadow.prediction_drift)
+    gauge(
+        "monitor_shadow_promotion_recommended",
+        "1 when the challenger beats the champion on enough delayed labels",
+    ).set(shadow.promote)
+    labelled = gauge(
+        "monitor_shadow_labelled_metric",
+        "both models' metrics on the same delayed labels",
+        ["model", "metric"],
+    )
+    scored = shadow.performance
+    for model, scores in (
+        ("champion", scored.champion if scored else {}),
+        ("challenger", scored.challenger if scored else {}),
+    ):
+        for name, value in scores.items():
+            labelled.labels(model, name).set(value)
 
 
 def export_prometheus(

@@ -21,10 +21,13 @@ from .drift import (
     Thresholds,
     categorical_drift,
     dataset_drift,
+    drift_rows,
     numeric_drift,
 )
+from .predictions import prediction_drift
+from .shadow import ShadowComparison, compare_models
 from .values import column
-from .windows import Window, probability_columns
+from .windows import Window
 
 
 @dataclass
@@ -39,6 +42,9 @@ class MonitorResult:
     sources: dict[str, str]
     skipped_log_lines: int
     created: str
+    # Champion vs challenger when the service ran a shadow model: reported,
+    # never part of the verdict (a challenger is no reason to retrain).
+    shadow: ShadowComparison | None = None
 
     @property
     def data_drift(self) -> bool:
@@ -68,12 +74,6 @@ class MonitorResult:
 
     def summary(self) -> dict:
         """JSON-ready: every figure, and the verdicts."""
-
-        def drift_rows(columns):
-            return [
-                {**asdict(c), "drifted": c.drifted, "severe": c.severe} for c in columns
-            ]
-
         return {
             "created": self.created,
             "verdict": {
@@ -97,6 +97,7 @@ class MonitorResult:
             "quality": [asdict(q) for q in self.quality],
             "skipped_log_lines": self.skipped_log_lines,
             "performance": asdict(self.performance) if self.performance else None,
+            "shadow": self.shadow.summary() if self.shadow else None,
         }
 
 
@@ -121,57 +122,6 @@ def feature_drift(
         return list(pool.map(drift_of, schema.features))
 
 
-def prediction_drift(
-    schema: Schema,
-    settings: MonitoringParams,
-    reference_predictions: pd.DataFrame,
-    current: pd.DataFrame,
-) -> list[ColumnDrift]:
-    """Drift of the served or batch-scored predictions (and of the class
-    probabilities) against the model's predictions on rows it did not train
-    on."""
-    # Any drifted prediction column is drift already: no severe-shift rule.
-    alpha, min_psi, _ = settings.thresholds(PREDICTION)
-    limits = Thresholds(alpha, min_psi)
-    ref, cur = reference_predictions, current.dropna(subset=[PREDICTION])
-    expected, served = ref[PREDICTION], cur[PREDICTION]
-    if not schema.is_classification:
-        return [numeric_drift(PREDICTION, PREDICTION, expected, served, limits)]
-    results = [
-        categorical_drift(
-            PREDICTION, PREDICTION, _as_text(expected), _as_text(served), limits
-        )
-    ]
-    for name in probability_columns(schema):
-        probability = _probability(cur, name)
-        results.append(
-            numeric_drift(name, PREDICTION, ref[name], probability.dropna(), limits)
-        )
-    return results
-
-
-def _probability(current: pd.DataFrame, name: str) -> pd.Series:
-    """A class probability: a column of `score`'s output, or a key of the
-    prediction log's `probabilities`."""
-    if name in current:
-        return current[name]
-    key = name.removeprefix("probability_")
-    return current["probabilities"].map(
-        lambda p: p.get(key) if isinstance(p, dict) else None
-    )
-
-
-def _as_text(labels: pd.Series) -> pd.Series:
-    """Class labels as text, so 1, 1.0 (a column with a gap) and "1" agree."""
-
-    def text(value) -> str:
-        if isinstance(value, float) and value.is_integer():
-            return str(int(value))
-        return str(value)
-
-    return labels.map(text)
-
-
 def run_monitor(
     params: Params,
     schema: Schema,
@@ -181,10 +131,13 @@ def run_monitor(
     holdout: Window | None = None,
     labels: pd.DataFrame | None = None,
     say: Callable[[str], None] = lambda message: None,
+    shadow: Window | None = None,
 ) -> MonitorResult:
     """Compare `current` with `reference`. Prediction drift needs `holdout`,
     rows the model did not train on: its predictions on its own training rows
-    are more confident than on any new data, so they are no reference."""
+    are more confident than on any new data, so they are no reference.
+    `shadow`, the challenger's lines of the same log, is compared with the
+    champion's rows of `current`."""
     settings = params.monitoring
     _check_threshold_names(settings, schema)
     rows = len(current.frame)
@@ -219,6 +172,11 @@ def run_monitor(
         result_performance = performance.labelled_performance(
             current.frame, labels, schema, params, performance.training_metrics()
         )
+
+    comparison = None
+    if shadow is not None:
+        say(f"comparing the champion with the shadow model in {shadow.source}")
+        comparison = compare_models(current.frame, shadow, schema, params, labels)
     return MonitorResult(
         features=features,
         predictions=predictions,
@@ -230,6 +188,7 @@ def run_monitor(
         sources={"reference": reference.source, "current": current.source},
         skipped_log_lines=current.skipped_lines,
         created=datetime.now(UTC).isoformat(timespec="seconds"),
+        shadow=comparison,
     )
 
 

@@ -68,6 +68,48 @@ def training_metrics() -> dict[str, float]:
     return {k: v for k, v in report.items() if isinstance(v, (int, float))}
 
 
+def keyed(window: pd.DataFrame) -> pd.DataFrame:
+    """Log rows with their keys as read_labels writes them: request_id as
+    text, row as a number."""
+    return window.assign(
+        request_id=window["request_id"].astype(str),
+        row=pd.to_numeric(window["row"], errors="coerce"),
+    )
+
+
+def labelled_rows(window: pd.DataFrame, labels: pd.DataFrame) -> pd.DataFrame:
+    """The window's rows that have a label, with it."""
+    return keyed(window).merge(labels, on=["request_id", "row"], how="inner")
+
+
+def scores(labelled: pd.DataFrame, schema: Schema) -> dict[str, float]:
+    """All metrics of the task on labelled log rows (`prediction`, for
+    classifiers `probabilities`, and the target column)."""
+    y_true = labelled[schema.target.name].to_numpy()
+    y_pred = labelled["prediction"].to_numpy()
+    y_proba, classes = None, None
+    if schema.is_classification:
+        # Sorted, as scikit-learn orders classes (its metrics expect that order).
+        classes = sorted(schema.target.classes or [])  # set for classification
+        try:
+            y_proba = np.array(
+                [
+                    [p[str(label)] for label in classes]
+                    for p in labelled["probabilities"]
+                ]
+            )
+        except (KeyError, TypeError):
+            raise ProjectError(
+                "labelled log rows lack a probability for every class"
+            ) from None
+    try:
+        return metrics.compute(schema, y_true, y_pred, y_proba, classes)
+    except ValueError as error:  # e.g. mixed label types
+        raise ProjectError(
+            f"cannot score {len(labelled)} labelled rows: {error}"
+        ) from None
+
+
 def labelled_performance(
     window: pd.DataFrame,
     labels: pd.DataFrame,
@@ -75,37 +117,13 @@ def labelled_performance(
     params: Params,
     at_training: dict[str, float],
 ) -> Performance:
-    target = schema.target.name
-    keys = window.assign(
-        request_id=window["request_id"].astype(str),
-        row=pd.to_numeric(window["row"], errors="coerce"),
-    )
-    joined = keys.merge(labels, on=["request_id", "row"], how="inner")
+    joined = labelled_rows(window, labels)
     if joined.empty:
         raise ProjectError(
             "no labelled rows match the window: labels join the prediction log "
             "on request_id and row"
         )
-    y_true = joined[target].to_numpy()
-    y_pred = joined["prediction"].to_numpy()
-    y_proba, classes = None, None
-    if schema.is_classification:
-        # Sorted, as scikit-learn orders classes (its metrics expect that order).
-        classes = sorted(schema.target.classes or [])  # set for classification
-        try:
-            y_proba = np.array(
-                [[p[str(label)] for label in classes] for p in joined["probabilities"]]
-            )
-        except (KeyError, TypeError):
-            raise ProjectError(
-                "labelled log rows lack a probability for every class"
-            ) from None
-    try:
-        current = metrics.compute(schema, y_true, y_pred, y_proba, classes)
-    except ValueError as error:  # e.g. mixed label types
-        raise ProjectError(
-            f"cannot score {len(joined)} labelled rows: {error}"
-        ) from None
+    current = scores(joined, schema)
     metric = metrics.metric_for(schema.task, params.registry.gate.metric)
     before, now = at_training[metric.name], current[metric.name]
     drop = before - now if metric.greater_is_better else now - before

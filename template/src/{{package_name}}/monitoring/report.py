@@ -13,6 +13,7 @@ from ..schema import Schema
 from .drift import category_counts
 from .job import MonitorResult
 from .performance import Performance
+from .shadow import ShadowComparison
 from .values import column
 
 STYLE = """
@@ -21,6 +22,7 @@ h1 { margin-bottom: 0.2rem; }
 .verdict { padding: 0.8rem 1rem; border-radius: 6px; font-size: 1.2rem; }
 .alarm { background: #fde2e1; border: 1px solid #d93025; }
 .calm { background: #e6f4ea; border: 1px solid #188038; }
+.advice { background: #e8f0fe; border: 1px solid #1a73e8; }
 table { border-collapse: collapse; margin: 1rem 0; }
 th, td { border: 1px solid #ccc; padding: 0.3rem 0.6rem; text-align: right; }
 th:first-child, td:first-child { text-align: left; }
@@ -65,6 +67,8 @@ def render_html(
             "<h2>Performance on delayed labels</h2>",
             _performance_table(result.performance),
         ]
+    if result.shadow:
+        parts += ["<h2>Champion vs challenger (shadow)</h2>", _shadow(result.shadow)]
     parts.append("<h2>Reference vs current</h2><div class='charts'>")
     for feature in schema.features:
         chart = _distribution_chart(feature, reference, current)
@@ -144,6 +148,49 @@ def _performance_table(perf: Performance) -> str:
         "<table><tr><th>metric</th><th>current</th><th>training</th></tr>"
         f"{''.join(rows)}</table>"
     )
+
+
+def _shadow(shadow: ShadowComparison) -> str:
+    versions = (
+        f"champion {', '.join(shadow.champion_versions) or '?'} vs challenger "
+        f"{', '.join(shadow.challenger_versions) or '?'}"
+    )
+    agreement = (
+        "nothing to compare"
+        if shadow.agreement is None
+        else f"they agree on {shadow.agreement:.1%} ({shadow.agreement_rule})"
+    )
+    if shadow.mean_absolute_difference is not None:
+        difference = _number(shadow.mean_absolute_difference)
+        agreement += f"; mean absolute difference {difference}"
+    parts = [
+        f"<p>{html.escape(versions)}, {shadow.rows} rows compared "
+        f"({html.escape(shadow.source)}): {html.escape(agreement)}.</p>",
+        f"<p>{shadow.champion_rows_without_shadow} champion rows without a shadow "
+        f"line; {shadow.unmatched_shadow_lines} shadow lines matching no champion "
+        f"row; {shadow.skipped_shadow_lines} unreadable shadow lines skipped.</p>",
+        f'<p class="verdict advice">Recommendation: '
+        f"{html.escape(shadow.recommendation)} ({html.escape(shadow.reason)}). "
+        "Nothing is promoted by the monitor.</p>",
+    ]
+    if shadow.drift:
+        parts += [
+            "<h3>Challenger's predictions against the champion's</h3>",
+            _drift_table(shadow.drift),
+        ]
+    scored = shadow.performance
+    if scored and scored.champion:
+        rows = [
+            f"<tr><td>{html.escape(name)}</td><td>{_number(value)}</td>"
+            f"<td>{_number(scored.challenger.get(name))}</td></tr>"
+            for name, value in scored.champion.items()
+        ]
+        parts.append(
+            f"<p>{scored.labelled_rows} labelled rows; {scored.metric} decides.</p>"
+            "<table><tr><th>metric</th><th>champion</th><th>challenger</th></tr>"
+            f"{''.join(rows)}</table>"
+        )
+    return "\n".join(parts)
 
 
 def _psi_chart(columns):
