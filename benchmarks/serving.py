@@ -7,7 +7,10 @@ converts to ONNX), trains it, exports the champion, then measures:
     single records at concurrency 1 and 16, and 1000-row batches;
   - the HTTP floor: the same server and worker count answering GET /health;
   - the bare ASGI floor (asgi_floor.py): no framework, a constant answer,
-    under the same uvicorn options and worker count.
+    under the same uvicorn options and worker count;
+  - with --peers, BentoML and MLServer in environments of their own, on the
+    scikit-learn pipeline and on the same model.onnx (serving_peers.py).
+Every server's start-up time (to ready) and memory after the loads too.
 Load comes from wrk (Debian package `wrk`) on 127.0.0.1. Prints req/s, p50,
 p99, rows/s and the ratios the serving issue sets as targets.
 
@@ -23,7 +26,7 @@ With --shadow, compares the service of --project without ("before") and with
 what shadow mode costs the champion's answers.
 
 Usage: .venv/bin/python -m benchmarks.serving [--seconds 8] [--repeat 3] [--project DIR]
-       [--before DIR | --shadow]
+       [--peers | --before DIR | --shadow]
 """
 
 import argparse
@@ -38,6 +41,7 @@ from pathlib import Path
 
 import httpx
 
+from benchmarks.serving_peers import BACKENDS, peer_bodies, peer_command, peer_environments
 from devtools.testing.projects import (
     free_port,
     given_or_fresh,
@@ -86,13 +90,14 @@ def median_run(runs: list[dict]) -> dict:
 def load_plan(bodies: dict) -> dict[str, tuple[str, Path | None, int]]:
     """Each load: the path, the body (None: GET) and wrk's connections."""
     single, batch = bodies["url_single"], bodies["url_batch"]
-    return {
+    plan = {
         "single_c1": (single, bodies["single"], 1),
         "single_c16": (single, bodies["single"], 16),
         "batch_c1": (batch, bodies["batch"], 1),
-        "floor_c1": ("/health", None, 1),
-        "floor_c16": ("/health", None, 16),
     }
+    if floor := bodies.get("url_floor", "/health"):  # peers have none
+        plan |= {"floor_c1": (floor, None, 1), "floor_c16": (floor, None, 16)}
+    return plan
 
 
 def start(command: list[str], cwd: Path, port: int, ready_path: str, env=None):
@@ -105,11 +110,14 @@ def start(command: list[str], cwd: Path, port: int, ready_path: str, env=None):
     )
     deadline = time.monotonic() + 180
     while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{command[0]} exited with {process.returncode}")
         try:
             if httpx.get(f"http://127.0.0.1:{port}{ready_path}", timeout=1).status_code == 200:
                 return process
         except httpx.HTTPError:
-            time.sleep(0.5)
+            pass
+        time.sleep(0.05)
     process.kill()
     raise RuntimeError(f"{command[0]} did not become ready")
 
@@ -119,14 +127,31 @@ def stop(process) -> None:
     process.wait(60)
 
 
-def measure_server(name, command, cwd, port, env, bodies, seconds, repeat) -> dict:
-    process = start(command, cwd, port, "/health" if "mlflow" in name else "/ready", env)
+def tree_rss_mb(pid: int) -> float:
+    """Resident memory of a process and its descendants (workers, runners)."""
+    listing = subprocess.run(["ps", "-e", "-o", "pid=,ppid=,rss="], capture_output=True, text=True)
+    rows = [tuple(map(int, line.split())) for line in listing.stdout.splitlines()]
+    family = {pid}
+    for _ in range(4):
+        family |= {child for child, parent, _ in rows if parent in family}
+    return sum(rss for child, _, rss in rows if child in family) / 1024
+
+
+def measure_server(
+    name, command, cwd, port, env, bodies, seconds, repeat, ready_path="/ready"
+) -> dict:
+    """Each load's median run, and the process's start-up time (to ready)
+    and memory (after the loads) under "process"."""
+    started = time.monotonic()
+    process = start(command, cwd, port, ready_path, env)
+    startup = time.monotonic() - started
     base = f"http://127.0.0.1:{port}"
     try:
-        results = {
+        results: dict = {
             load: median_run([wrk(base + path, body, conns, seconds) for _ in range(repeat)])
             for load, (path, body, conns) in load_plan(bodies).items()
         }
+        results["process"] = {"startup_s": startup, "rss_mb": tree_rss_mb(process.pid)}
     finally:
         stop(process)
     results["batch_c1"]["rows_per_s"] = results["batch_c1"]["rps"] * 1000
@@ -161,6 +186,9 @@ def main() -> None:
     parser.add_argument("--project", type=Path, help="an already trained generated project")
     parser.add_argument(
         "--before", type=Path, help="a trained project whose service --project's is compared to"
+    )
+    parser.add_argument(
+        "--peers", action="store_true", help="also BentoML and MLServer (serving_peers.py)"
     )
     parser.add_argument(
         "--shadow",
@@ -218,11 +246,38 @@ def main() -> None:
                 mlflow_bodies,
                 args.seconds,
                 args.repeat,
+                ready_path="/health",
             )
             load = (ours_bodies, args.seconds, args.repeat)
             results[f"ours_w{workers}"] = measure_ours(project, model, workers, scratch, *load)
             results[f"asgi_w{workers}"] = measure_asgi_floor(project, workers, *load)
+        if args.peers:
+            results |= measure_peers(project, model, scratch, args)
     report(results)
+
+
+def measure_peers(project: Path, model: Path, scratch: Path, args) -> dict:
+    """BentoML and MLServer on the scikit-learn and the ONNX model, 1 and 2
+    workers: results keyed `<peer>_<backend>_w<workers>`."""
+    environments = peer_environments(project, scratch)
+    bodies = peer_bodies(sample_records(project, 1000, seed=99), scratch)
+    schema = project / "schema.yaml"
+    results = {}
+    for workers in (1, 2):
+        for peer, bin_dir in environments.items():
+            for backend in BACKENDS:
+                command, port, env, ready = peer_command(
+                    peer, bin_dir, model, schema, backend, workers, scratch
+                )
+                load = (bodies[peer], args.seconds, args.repeat)
+                try:
+                    measured = measure_server(
+                        peer, command, scratch, port, env, *load, ready_path=ready
+                    )
+                except RuntimeError as error:  # e.g. MLServer's pool at 2 workers
+                    measured = {"error": str(error).splitlines()[0]}
+                results[f"{peer}_{backend}_w{workers}"] = measured
+    return results
 
 
 def ours_command(project, model, workers, scratch, name=None) -> tuple[list[str], int, dict]:
@@ -321,13 +376,27 @@ def report(results: dict) -> None:
     for server, loads in results.items():
         if server == "in_process":
             continue
+        if "error" in loads:
+            print(f"{server:12} failed: {loads['error']}")
         for load, r in loads.items():
+            if load in ("process", "error"):
+                continue
             rows = r.get("rows_per_s", r["rps"] if load.startswith("single") else 0)
             latency = f"{r['p50_ms']:8.2f} {r['p99_ms']:8.2f}"
             print(f"{server:12} {load:12} {r['rps']:9.0f} {latency} {rows:10.0f}")
+    print(f"\n{'server':22} {'start to ready s':>16} {'RSS after MB':>13}")
+    for server, loads in results.items():
+        if "process" in loads:
+            process = loads["process"]
+            print(f"{server:22} {process['startup_s']:16.2f} {process['rss_mb']:13.0f}")
     print("\nRatios (targets in brackets):")
     for workers in (1, 2):
         ours, theirs = results[f"ours_w{workers}"], results[f"mlflow_w{workers}"]
+        peers_onnx = [
+            loads["single_c16"]["rps"]
+            for server, loads in results.items()
+            if server.endswith(f"_onnx_w{workers}") and "single_c16" in loads
+        ]
         ratios = {
             "single c16 req/s vs mlflow [>= 20]": ours["single_c16"]["rps"]
             / theirs["single_c16"]["rps"],
@@ -340,6 +409,9 @@ def report(results: dict) -> None:
             "batch rows/s vs in-process ONNX [>= 0.8]": ours["batch_c1"]["rows_per_s"]
             / floor["onnx_1000_rows_per_s"],
         }
+        if peers_onnx:
+            best_peer = ours["single_c16"]["rps"] / max(peers_onnx)
+            ratios["single c16 req/s vs best peer on ONNX [>= 1.5]"] = best_peer
         for name, value in ratios.items():
             print(f"  {workers} worker(s): {name:42} {value:8.3f}")
     print("\n" + json.dumps(results))
