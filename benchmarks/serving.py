@@ -30,10 +30,12 @@ Usage: .venv/bin/python -m benchmarks.serving [--seconds 8] [--repeat 3] [--proj
 """
 
 import argparse
+import contextlib
 import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
@@ -107,6 +109,7 @@ def start(command: list[str], cwd: Path, port: int, ready_path: str, env=None):
         env={**project_env(), **(env or {})},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        start_new_session=True,  # its own process group: stop() ends its workers too
     )
     deadline = time.monotonic() + 180
     while time.monotonic() < deadline:
@@ -118,13 +121,19 @@ def start(command: list[str], cwd: Path, port: int, ready_path: str, env=None):
         except httpx.HTTPError:
             pass
         time.sleep(0.05)
-    process.kill()
+    os.killpg(process.pid, signal.SIGKILL)
     raise RuntimeError(f"{command[0]} did not become ready")
 
 
 def stop(process) -> None:
-    process.terminate()
-    process.wait(60)
+    """End the server and every process it started: workers that outlive
+    it (mlflow's, still answering a backlog) would load the next server's run."""
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(60)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
 
 
 def tree_rss_mb(pid: int) -> float:
