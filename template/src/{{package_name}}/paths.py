@@ -30,4 +30,6 @@ REGISTRY_REPORT = Path("reports/registry.json")
 MODEL_CARD_REPORT = Path("reports/model_card.md")  # the newest version's card
 
 PREDICTION_LOG_DIR = Path("logs/predictions")  # written by the service
+# In the prediction log directory: the shadow model's log (service, monitor).
+SHADOW_LOG_FOLDER = "shadow"
 MONITORING_DIR = Path("reports/monitoring")  # report.html, summary.json, monitor.prom

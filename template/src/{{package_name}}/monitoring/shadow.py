@@ -21,6 +21,7 @@ import pandas as pd
 
 from .. import metrics
 from ..errors import ProjectError
+from ..paths import SHADOW_LOG_FOLDER
 from ..schema import Schema
 from ..settings import PREDICTION, Params, ShadowParams
 from . import performance
@@ -28,7 +29,6 @@ from .drift import ColumnDrift, drift_rows
 from .predictions import labels_as_text, prediction_drift
 from .windows import Window, log_window
 
-SHADOW_FOLDER = "shadow"  # in the prediction log directory, as the service writes it
 # The challenger predicts after the champion: its lines may be stamped later.
 SHADOW_DELAY = timedelta(minutes=10)
 KEYS = ["request_id", "row"]
@@ -94,7 +94,7 @@ def shadow_window(
 ) -> Window | None:
     """The challenger's logged predictions over the window; None when there
     are none (shadow mode off)."""
-    directory = log_dir / SHADOW_FOLDER
+    directory = log_dir / SHADOW_LOG_FOLDER
     if not any(directory.glob("predictions-*.jsonl")):
         return None
     end = (now or datetime.now(UTC)) + SHADOW_DELAY

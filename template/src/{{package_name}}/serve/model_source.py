@@ -127,8 +127,8 @@ def _write_serving_files(folder: Path, schema: Schema) -> None:
     if isinstance(predictor, SklearnPredictor):
         record["onnx_unavailable"] = predictor.onnx_unavailable
     else:
+        record["class_names"] = predictor.class_names
         reference = SklearnPredictor(loaded.model, schema)
-        record["class_names"] = reference.class_names
         record["parity_gap"] = parity_gap(predictor, reference, loaded.example)
         (folder / ONNX_FILE).write_bytes(predictor.serialized)
     (folder / SERVING_FILE).write_text(json.dumps(record, indent=2, default=str) + "\n")

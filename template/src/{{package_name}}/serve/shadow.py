@@ -18,7 +18,6 @@ from .served_model import ServedModel
 
 log = logging.getLogger("service")
 
-SHADOW_LOG_FOLDER = "shadow"
 # A request waiting for the shadow: its id and its validated rows.
 QueuedRequest = tuple[str, list[dict]]
 

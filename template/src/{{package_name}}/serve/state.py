@@ -10,13 +10,14 @@ from fastapi import Depends, HTTPException, Request
 
 from ..environment import ServeSettings
 from ..errors import ProjectError
+from ..paths import SHADOW_LOG_FOLDER
 from ..schema import Schema
 from .circuit_breaker import BreakerState, CircuitBreaker
 from .observability import ServiceMetrics
 from .prediction_log import PredictionLog
 from .predictors import Predictor
 from .served_model import ServedModel, load_served_model
-from .shadow import SHADOW_LOG_FOLDER, Shadow
+from .shadow import Shadow
 
 log = logging.getLogger("service")
 
