@@ -13,6 +13,7 @@ import pandas as pd
 import pyarrow as pa
 
 from ..errors import ProjectError
+from ..predict import plain_records, prediction_columns
 from ..schema import Schema
 from ..serve.predictors import Predictor
 from ..serve.served_model import load_served_model
@@ -127,27 +128,17 @@ def output_schema(source: Columns, schema: Schema, model: ScoringModel):
     return pa.schema(fields)
 
 
-def plain_records(features: pd.DataFrame) -> list[dict]:
-    """Rows as the service receives them: plain values, None when missing."""
-    plain = features.astype(object)
-    return plain.where(plain.notna(), None).to_dict(orient="records")
-
-
 def scored_rows(
     valid: pd.DataFrame, schema: Schema, predictor: Predictor
 ) -> pd.DataFrame:
     """The valid rows with their prediction and, for classifiers, a
     probability_<class> column per class."""
     predictions = predictor.predict(plain_records(valid[schema.feature_names]))
-    scored = valid.assign(prediction=predictions.labels)
+    scored = valid.copy()
     for feature in schema.features:
         if feature.type == "boolean":  # 1/0 in a CSV, True/False in Parquet
             scored[feature.name] = scored[feature.name].astype("boolean")
-    if predictions.probabilities is not None:
-        probabilities = pd.DataFrame(predictions.probabilities, index=valid.index)
-        for name in probabilities.columns:
-            scored[f"probability_{name}"] = probabilities[name]
-    return scored
+    return pd.concat([scored, prediction_columns(predictions, valid.index)], axis=1)
 
 
 @dataclass

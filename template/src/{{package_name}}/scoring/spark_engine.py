@@ -25,6 +25,7 @@ import pandas as pd
 import pyarrow as pa
 
 from ..errors import ProjectError
+from ..predict import plain_records
 from ..schema import Schema
 from ..serve.predictors import Predictor
 from ..validation import check_rows
@@ -34,7 +35,6 @@ from .job import (
     Summary,
     check_batch_id,
     output_schema,
-    plain_records,
     scored_rows,
 )
 from .writing import RejectsWriter, check_output, is_dataset
