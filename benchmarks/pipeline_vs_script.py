@@ -9,7 +9,8 @@ in one run times, wall clock and CPU (the process and its children):
   - `dvc repro` with nothing to do;
   - `<slug> --help`, against Python importing typer and nothing else;
   - `<slug> predict` on 30 rows of the holdout (the registry's champion,
-    validated), against benchmarks/plain_predict.py (the skops file, no checks).
+    validated), against benchmarks/plain_predict.py (the skops file, no checks);
+  - the same `predict` on the champion exported by `export-model` (ONNX).
 With --before REF, also renders REF of this repository (e.g. main) and runs the
 same commands on it, alternating the two projects, and prints after/before.
 Prints medians of --repeat runs and the ratios. Usage:
@@ -30,6 +31,7 @@ from devtools.testing.projects import TEMPLATE_ROOT, in_project, project_answers
 
 BENCHMARKS = Path(__file__).parent
 PREDICT_ROWS = 30
+EXPORTED = "build/model"  # where prepare() exports the champion
 
 
 def render_ref(destination: Path, ref: str) -> Path:
@@ -57,12 +59,19 @@ def commands(project: Path) -> list[tuple[str, list[str], int]]:
             [cli, "predict", "-i", "input.csv", "-o", "out.csv"],
             5,
         ),
+        (
+            f"{slug} predict, exported model",
+            [cli, "predict", "-i", "input.csv", "-o", "out.csv", "--model-uri", EXPORTED],
+            5,
+        ),
     ]
 
 
 def prepare(project: Path) -> Path:
     sync(project)
     in_project(project, "dvc", "repro")
+    slug = project_answers(project)["project_slug"]
+    in_project(project, slug, "export-model", "--output", EXPORTED)
     in_project(
         project,
         "python",

@@ -7,7 +7,8 @@ converts to ONNX), trains it, exports the champion, then measures:
     single records at concurrency 1 and 16, and 1000-row batches;
   - the HTTP floor: the same server and worker count answering GET /health;
   - the bare ASGI floor (asgi_floor.py): no framework, a constant answer,
-    under the same uvicorn options and worker count;
+    under the same uvicorn options and worker count; and the framework's
+    floor (fastapi_floor.py): a plain FastAPI route answering that constant;
   - with --peers, BentoML and MLServer in environments of their own, on the
     scikit-learn pipeline and on the same model.onnx (serving_peers.py).
 Every server's start-up time (to ready) and memory after the loads too.
@@ -259,7 +260,10 @@ def main() -> None:
             )
             load = (ours_bodies, args.seconds, args.repeat)
             results[f"ours_w{workers}"] = measure_ours(project, model, workers, scratch, *load)
-            results[f"asgi_w{workers}"] = measure_asgi_floor(project, workers, *load)
+            for floor_app in ("asgi", "fastapi"):
+                results[f"{floor_app}_w{workers}"] = measure_floor_app(
+                    floor_app, project, workers, *load
+                )
         if args.peers:
             results |= measure_peers(project, model, scratch, args)
     report(results)
@@ -311,15 +315,16 @@ def measure_ours(project, model, workers, scratch, bodies, seconds, repeat) -> d
     return measure_server("ours", command, project, port, env, bodies, seconds, repeat)
 
 
-def measure_asgi_floor(project, workers, bodies, seconds, repeat) -> dict:
-    """benchmarks/asgi_floor.py under the project's uvicorn, with the
+def measure_floor_app(name, project, workers, bodies, seconds, repeat) -> dict:
+    """benchmarks/<name>_floor.py under the project's uvicorn, with the
     service's HTTP protocol and event loop, answering every load's requests."""
     venv = project / ".venv" / "bin"
     port = free_port()
-    command = [str(venv / "uvicorn"), "asgi_floor:app", "--app-dir", str(HERE)]
+    command = [str(venv / "uvicorn"), f"benchmarks.{name}_floor:app"]
+    command += ["--app-dir", str(HERE.parent)]
     options = ["--http", "httptools", "--loop", "uvloop", "--no-access-log"]
     command += [*options, "--port", str(port), "--workers", str(workers)]
-    return measure_server("asgi", command, project, port, {}, bodies, seconds, repeat)
+    return measure_server(name, command, project, port, {}, bodies, seconds, repeat)
 
 
 def compare(services: dict[str, tuple[Path, dict]], scratch: Path, args) -> dict:
@@ -406,13 +411,15 @@ def report(results: dict) -> None:
             for server, loads in results.items()
             if server.endswith(f"_onnx_w{workers}") and "single_c16" in loads
         ]
+        asgi = results[f"asgi_w{workers}"]["single_c16"]["rps"]
+        framework = results[f"fastapi_w{workers}"]["single_c16"]["rps"]
         ratios = {
             "single c16 req/s vs mlflow [>= 20]": ours["single_c16"]["rps"]
             / theirs["single_c16"]["rps"],
             "single c16 req/s vs HTTP floor [>= 0.5]": ours["single_c16"]["rps"]
             / ours["floor_c16"]["rps"],
-            "single c16 req/s vs bare ASGI [>= 0.4]": ours["single_c16"]["rps"]
-            / results[f"asgi_w{workers}"]["single_c16"]["rps"],
+            "single c16 req/s vs bare ASGI [>= 0.4]": ours["single_c16"]["rps"] / asgi,
+            "FastAPI floor c16 req/s vs bare ASGI": framework / asgi,
             "p50 c1 vs mlflow [<= 0.1]": ours["single_c1"]["p50_ms"]
             / theirs["single_c1"]["p50_ms"],
             "batch rows/s vs in-process ONNX [>= 0.8]": ours["batch_c1"]["rows_per_s"]
