@@ -5,7 +5,10 @@ temporary directory, creates its environment and runs the pipeline once
 (which also writes the bytecode caches, as an owner's first run does), then
 in one run times, wall clock and CPU (the process and its children):
   - benchmarks/plain_fit.py: data, split, the same ColumnTransformer and model, one metric;
-  - `dvc repro --force`: all five stages (validation, MLflow tracking, model logging, registry);
+  - benchmarks/tracked_fit.py: the same, then one MLflow run, the model logged
+    with skops and registered as champion, in one process (MLflow's own floor);
+  - `dvc repro --force`: all six stages (validation, tuning switched off, MLflow tracking,
+    model logging, evaluation reports, the gate and the registry);
   - `dvc repro` with nothing to do;
   - `<slug> --help`, against Python importing typer and nothing else;
   - `<slug> predict` on 30 rows of the holdout (the registry's champion,
@@ -13,7 +16,8 @@ in one run times, wall clock and CPU (the process and its children):
   - the same `predict` on the champion exported by `export-model` (ONNX).
 With --before REF, also renders REF of this repository (e.g. main) and runs the
 same commands on it, alternating the two projects, and prints after/before.
-Prints medians of --repeat runs and the ratios. Usage:
+Prints medians of --repeat runs and the ratios, and `dvc repro --force`
+against the tracked floor. Usage:
   .venv/bin/python -m benchmarks.pipeline_vs_script [--repeat 3] [--before main]
 """
 
@@ -32,6 +36,7 @@ from devtools.testing.projects import TEMPLATE_ROOT, in_project, project_answers
 BENCHMARKS = Path(__file__).parent
 PREDICT_ROWS = 30
 EXPORTED = "build/model"  # where prepare() exports the champion
+TRACKED, REPRO = 1, 2  # rows of commands(): the tracked floor, `dvc repro --force`
 
 
 def render_ref(destination: Path, ref: str) -> Path:
@@ -49,20 +54,21 @@ def commands(project: Path) -> list[tuple[str, list[str], int]]:
     plain_predict = [python, str(BENCHMARKS / "plain_predict.py"), "input.csv", "plain.csv"]
     return [
         ("plain script (same fit)", [python, str(BENCHMARKS / "plain_fit.py")], 0),
-        ("dvc repro --force (5 stages)", ["dvc", "repro", "--force"], 0),
+        ("same, tracked and registered", [python, str(BENCHMARKS / "tracked_fit.py")], 0),
+        ("dvc repro --force (6 stages)", ["dvc", "repro", "--force"], 0),
         ("dvc repro, nothing changed", ["dvc", "repro"], 0),
-        ("python -c 'import typer'", [python, "-c", "import typer"], 3),
-        (f"{slug} --help", [cli, "--help"], 3),
-        (f"plain_predict.py, {PREDICT_ROWS} rows", plain_predict, 5),
+        ("python -c 'import typer'", [python, "-c", "import typer"], 4),
+        (f"{slug} --help", [cli, "--help"], 4),
+        (f"plain_predict.py, {PREDICT_ROWS} rows", plain_predict, 6),
         (
             f"{slug} predict, {PREDICT_ROWS} rows",
             [cli, "predict", "-i", "input.csv", "-o", "out.csv"],
-            5,
+            6,
         ),
         (
             f"{slug} predict, exported model",
             [cli, "predict", "-i", "input.csv", "-o", "out.csv", "--model-uri", EXPORTED],
-            5,
+            6,
         ),
     ]
 
@@ -148,6 +154,11 @@ def report(
             old_floor = figures["before"][floor][0]
             line += f" {old_wall:11.2f} {old_wall / old_floor:7.1f} {wall / old_wall:17.2f}"
         print(line)
+    (repro_wall, repro_cpu), (tracked_wall, tracked_cpu) = after[REPRO], after[TRACKED]
+    print(
+        f"\n{timed[REPRO][0]} against the tracked floor: wall "
+        f"{repro_wall / tracked_wall:.1f}x, CPU {repro_cpu / tracked_cpu:.1f}x"
+    )
 
 
 if __name__ == "__main__":

@@ -13,7 +13,7 @@ from .data import read_table, write_table
 from .errors import ProjectError
 from .schema import Schema
 from .serve.model_source import read_export
-from .serve.predictors import Predictions
+from .serve.predictors import OnnxPredictor, Predictions
 from .validation import validate_frame
 
 
@@ -69,9 +69,7 @@ def _exported_predictions(
     exported = read_export(model_uri)
     if exported is None or exported.onnx is None:
         return None
-    from .serve.served_model import load_served_model
-
-    predictor = load_served_model(model_uri, schema, "onnx").predictor
+    predictor = OnnxPredictor(exported.onnx, schema, exported.class_names)
     records = plain_records(frame[schema.feature_names])
     return prediction_columns(predictor.predict(records), frame.index)
 
