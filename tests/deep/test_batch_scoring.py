@@ -1,9 +1,10 @@
-"""Batch scoring for real, once per task on the shared deep project: `score`
-reads a multi-chunk file with bad rows, sets them aside with the reason and
-scores the rest as the champion predicts in process; reads from and writes to
-SQLite and (one task) PostgreSQL; replaces a batch scored again; stops bad
-input with one line and nothing written; and `monitor --batch-output` flags
-a shifted batch as it flags shifted traffic."""
+"""Batch scoring for real on the shared deep projects: on every task, `score`
+reads a multi-chunk file with bad rows, sets them aside with the reason,
+scores the rest as the champion predicts in process and replaces a batch
+scored again. What does not depend on the task runs on one project each: a
+query read from and written to SQLite (a regressor) and PostgreSQL (a
+classifier), bad input stopped with one line and nothing written, and
+`monitor --batch-output` flagging a shifted batch as it flags traffic."""
 
 import json
 import sqlite3
@@ -158,6 +159,10 @@ def monitor(deep: Deep, folder: Path, batch: str, output: Path):
     return in_project(deep.path, deep.slug, *command, "--output", str(output), check=False)
 
 
+# Batch output is read the same way whatever the task; the monitor's
+# per-task prediction drift is checked on traffic in test_generated_project.py
+# and in each project's tests/test_monitoring_batch.py.
+@pytest.mark.deep_tasks("multiclass_classification")
 def test_monitor_flags_the_shifted_batch_only(deep, batches, tmp_path):
     shift = yaml.safe_load((deep.path / "params.yaml").read_text())["monitoring"]["simulate"]
 
@@ -191,6 +196,10 @@ def numbered_records(deep: Deep, rows: int) -> tuple[list[dict], pd.DataFrame]:
     return records, table
 
 
+# Reading a query and writing a table do not depend on the task: a
+# regressor's column goes to SQLite here, a classifier's probability
+# columns to PostgreSQL below.
+@pytest.mark.deep_tasks("regression")
 def test_a_query_on_sqlite_is_scored_into_a_table(deep, tmp_path):
     records, table = numbered_records(deep, 400)
     database = tmp_path / "batch.db"
@@ -211,7 +220,6 @@ def test_a_query_on_sqlite_is_scored_into_a_table(deep, tmp_path):
     assert_same_predictions(served, expected, deep.task != "regression")
 
 
-# One task reads and writes PostgreSQL; SQLite covers every task.
 @pytest.mark.deep_tasks("binary_classification")
 def test_a_query_on_postgresql_is_scored_into_a_table(deep, tmp_path):
     records, table = numbered_records(deep, 400)

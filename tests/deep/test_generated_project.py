@@ -276,6 +276,9 @@ def drift_run(deep, tmp_path_factory) -> DriftRun:
     return DriftRun(calm, shifted, scratch / "report", service_metrics)
 
 
+# A classifier's prediction drift (probabilities) and a regressor's (values);
+# every task's monitoring runs in its project's tests/test_monitoring.py.
+@pytest.mark.deep_tasks("binary_classification", "regression")
 def test_monitor_sees_simulated_drift_and_only_that(deep, drift_run):
     shift = yaml.safe_load((deep.path / "params.yaml").read_text())["monitoring"]["simulate"]
     features = yaml.safe_load((deep.path / "schema.yaml").read_text())["features"]

@@ -1,8 +1,8 @@
-"""`score --engine spark` for real: pyspark added to the deep project as its
+"""`score --engine spark` for real: pyspark added to the binary deep project as its
 README says (an optional `spark` extra), its champion scored in Spark local mode from a
 Parquet folder of several files with bad rows, and the result compared with
 `score --engine local` on the same input: the same predictions, the same
-rejects. The binary project also runs its own Spark tests (which skip
+rejects. That project also runs its own Spark tests (which skip
 without pyspark) and mypy with pyspark's types.
 
 .ci/run installs Java when missing and sets REQUIRE_JAVA: there a missing
@@ -85,9 +85,11 @@ def with_spark_extra(deep: Deep) -> Iterator[Path]:
     run([uv(), "sync", "--locked"], deep.path)
 
 
-# A classifier's probability columns and a regressor's value: the engines
-# share every other step whatever the task.
-@pytest.mark.deep_tasks("binary_classification", "regression")
+# The Spark engine has no task-specific step: the local engine's predictor
+# and output columns (scoring/job.py, run per task in test_batch_scoring.py)
+# inside mapInPandas. A classifier's label and probabilities are the most
+# it must carry.
+@pytest.mark.deep_tasks("binary_classification")
 def test_spark_scores_the_champion_as_the_local_engine_does(deep: Deep, with_spark_extra):
     source = deep.path.parent / "spark-input"
     shutil.rmtree(source, ignore_errors=True)
@@ -116,7 +118,7 @@ def test_spark_scores_the_champion_as_the_local_engine_does(deep: Deep, with_spa
     ]
 
 
-# One task suffices: the project's Spark tests do not depend on it.
+# The project's Spark tests do not depend on the task.
 @pytest.mark.deep_tasks("binary_classification")
 def test_the_project_spark_tests_and_types_pass_with_the_extra(deep: Deep, with_spark_extra):
     """Its Spark tests skip without pyspark: here they run, and pass."""
