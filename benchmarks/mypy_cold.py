@@ -12,16 +12,14 @@ Both must find nothing. Prints medians of --repeat runs, wall clock and CPU
 """
 
 import argparse
-import resource
 import shutil
 import statistics
-import subprocess
 import tempfile
-import time
 import tomllib
 from pathlib import Path
 
-from devtools.testing.projects import project_env, render, sync
+from benchmarks.pipeline_vs_script import measure
+from devtools.testing.projects import render, sync
 
 
 def ini_value(value: object) -> str:
@@ -47,21 +45,8 @@ def config_following_everything(project: Path, destination: Path) -> Path:
 def cold_mypy(project: Path, config: Path, cache: Path) -> tuple[float, float]:
     """Wall and CPU seconds of one mypy run with an empty cache."""
     shutil.rmtree(cache, ignore_errors=True)
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    start = time.perf_counter()
-    command = [str(project / ".venv/bin/mypy"), "--config-file", str(config)]
-    result = subprocess.run(
-        [*command, "--cache-dir", str(cache)],
-        cwd=project,
-        env=project_env(),
-        capture_output=True,
-        text=True,
-    )
-    wall = time.perf_counter() - start
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    assert result.returncode == 0, result.stdout + result.stderr
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return wall, cpu
+    mypy = str(project / ".venv/bin/mypy")
+    return measure(project, [mypy, "--config-file", str(config), "--cache-dir", str(cache)])
 
 
 def main() -> None:
