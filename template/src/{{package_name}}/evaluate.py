@@ -104,6 +104,9 @@ def evaluate(schema: Schema) -> dict:
 
     run = json.loads(RUN_FILE.read_text())
     logged, tags = _tracked(reports)
+    # Which rows the metrics are of: the gate takes the challenger's metric
+    # from the run only when it was measured on the holdout it decides on.
+    tags[tracking.HOLDOUT_TAG] = tracking.file_sha256(HOLDOUT_FILE)
     tracking.connect()
     with mlflow.start_run(run_id=run["run_id"]):
         mlflow.log_metrics(results)

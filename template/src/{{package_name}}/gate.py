@@ -5,7 +5,9 @@ it was trained on. When the data changes (exactly when CT retrains), comparing
 with it compares different rows: a harder month blocks every better challenger,
 an easier one promotes a worse. So the gate loads the champion from the
 registry and scores it and the challenger here, on the holdout split the train
-stage just wrote, with the code the evaluate stage uses.
+stage just wrote, with the code the evaluate stage uses. The challenger was
+scored there already: its metric comes from its run, with the hash of the
+holdout it was measured on, and is not computed twice.
 """
 
 from dataclasses import dataclass
@@ -20,7 +22,7 @@ from .metrics import Metric, beats
 from .paths import HOLDOUT_FILE
 from .predict import load_model
 from .schema import Schema
-from .tracking import file_sha256
+from .tracking import HOLDOUT_TAG, file_sha256
 from .validation import validate_frame
 
 RULE = "like-for-like"
@@ -89,8 +91,21 @@ def champion_metric(
         return None, _one_line(error)
 
 
+def evaluated_metric(
+    metrics: dict[str, float], tags: dict[str, str], holdout: Holdout, metric: Metric
+) -> float:
+    """The challenger's metric as evaluate logged it on its run (`metrics`,
+    `tags`), provided it was measured on `holdout`."""
+    if tags.get(HOLDOUT_TAG) != holdout.sha256 or metric.name not in metrics:
+        raise ProjectError(
+            f"the trained run has no {metric.name} measured on {holdout.path} "
+            "as it is now: run the evaluate stage first (dvc repro)"
+        )
+    return metrics[metric.name]
+
+
 def compare(
-    challenger_uri: str,
+    value: float,
     name: str,
     champion: str | None,
     frame: pd.DataFrame,
@@ -98,9 +113,9 @@ def compare(
     metric: Metric,
     min_improvement: float,
 ) -> Outcome:
-    """Score the challenger and version `champion` of `name` on `frame`;
-    promote on the margin rule of params.yaml register.gate."""
-    value = metric_of(challenger_uri, frame, schema, metric)
+    """Score version `champion` of `name` on `frame`, the holdout on which the
+    challenger scored `value`; promote on the margin rule of params.yaml
+    register.gate."""
     if champion is None:
         return Outcome(True, "no champion yet", value, None)
     champion_value, error = champion_metric(name, champion, frame, schema, metric)

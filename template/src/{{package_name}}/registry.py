@@ -147,12 +147,16 @@ def register(params: Params, schema: Schema) -> Decision:
     name = params.registry.model_name
 
     client = _client()
+    recorded = client.get_run(run["run_id"])
+    # Checked before registering: a challenger without a metric on this
+    # holdout is an error, and leaves no version behind.
+    challenger_value = gate.evaluated_metric(
+        recorded.data.metrics, recorded.data.tags, holdout, metric
+    )
     current = _alias_version(client, name, CHAMPION)
     champion = None if current is None else str(current.version)
-    # Scored before registering: a challenger that cannot be scored is an
-    # error, and leaves no version behind.
     outcome = gate.compare(
-        run["model_uri"],
+        challenger_value,
         name,
         champion,
         frame,
@@ -188,7 +192,6 @@ def register(params: Params, schema: Schema) -> Decision:
         client.set_model_version_tag(name, version, key, value)
     REGISTRY_REPORT.parent.mkdir(parents=True, exist_ok=True)
     REGISTRY_REPORT.write_text(json.dumps(asdict(decision), indent=2) + "\n")
-    recorded = client.get_run(run["run_id"])
     card = model_card.build(asdict(decision), recorded, params, schema)
     model_card.publish(client, card, name, version, run["run_id"])
     return decision

@@ -14,6 +14,8 @@ import yaml
 from .environment import TrackingSettings
 
 LOCAL_STORE = Path("mlflow.db")
+# The run tag of the holdout's hash on which evaluate measured the run's metrics.
+HOLDOUT_TAG = "holdout_sha256"
 LOCAL_ARTIFACTS = Path("mlartifacts")
 ANSWERS_FILE = Path(".copier-answers.yml")
 

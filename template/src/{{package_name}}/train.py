@@ -78,6 +78,38 @@ def signature(
     return ModelSignature(inputs, inferred.outputs)
 
 
+def model_options(
+    pipeline: Pipeline,
+    schema: Schema,
+    frame: pd.DataFrame,
+    extra_requirements: list[str] | None = None,
+) -> dict:
+    """How MLflow saves the pipeline fitted on `frame` (rows with the target):
+    its signature, an input example, the types skops may load and the
+    requirements (scikit-learn's, skops and `extra_requirements`), plus, for
+    a regressor, the prediction histogram's buckets."""
+    example = model_input(frame.head(INPUT_EXAMPLE_ROWS), schema)
+    options = {
+        "signature": signature(schema, example, pipeline),
+        "input_example": example,
+        # skops refuses to load types it does not know unless they are listed.
+        "skops_trusted_types": skops.io.get_untrusted_types(
+            data=skops.io.dumps(pipeline)
+        ),
+        # Declared, not inferred: inference re-imports the model in a
+        # subprocess, which takes longer than all the rest of the saving.
+        "pip_requirements": [
+            *mlflow.sklearn.get_default_pip_requirements(include_skops=True),
+            *(extra_requirements or []),
+        ],
+    }
+    if not schema.is_classification:
+        # The service's prediction histogram takes its buckets from here.
+        target = frame[schema.target.name]
+        options["metadata"] = {METADATA_KEY: prediction_buckets(target)}
+    return options
+
+
 def _logged_params(params: Params, train_rows: int) -> dict:
     return {
         "model_family": params.model.family,
@@ -139,31 +171,14 @@ def train(params: Params, schema: Schema) -> dict:
         params = with_tuned(params, tuning.hyperparameters)
     train_frame = _split_dataset(schema, params)
     pipeline = fit(train_frame, schema, params)
-
-    example = model_input(train_frame.head(INPUT_EXAMPLE_ROWS), schema)
-    model_options = {
-        "signature": signature(schema, example, pipeline),
-        "input_example": example,
-        # skops refuses to load types it does not know unless they are listed.
-        "skops_trusted_types": skops.io.get_untrusted_types(
-            data=skops.io.dumps(pipeline)
-        ),
-        # Declared, not inferred: inference re-imports the model in a subprocess.
-        "pip_requirements": [
-            *mlflow.sklearn.get_default_pip_requirements(include_skops=True),
-            *family_requirements(params.model.family),
-        ],
-    }
-    if not schema.is_classification:
-        # The service's prediction histogram takes its buckets from here.
-        target = train_frame[schema.target.name]
-        model_options["metadata"] = {METADATA_KEY: prediction_buckets(target)}
+    requirements = family_requirements(params.model.family)
+    options = model_options(pipeline, schema, train_frame, requirements)
     experiment_id = tracking.use_experiment(params.mlflow.experiment)
     with mlflow.start_run(experiment_id=experiment_id) as run:
         mlflow.log_params(_logged_params(params, len(train_frame)))
         mlflow.set_tags(tracking.lineage_tags(DATASET_FILE, SCHEMA_FILE))
         mlflow.set_tags(_hyperparameter_source(tuning))
-        logged = mlflow.sklearn.log_model(pipeline, name="model", **model_options)
+        logged = mlflow.sklearn.log_model(pipeline, name="model", **options)
 
     # DVC's copy is the logged model itself: saving it again would serialise
     # the forest twice more (MLflow writes it with skops, then reads it back).
