@@ -4,10 +4,10 @@ The metric stored on the champion's run was measured on the holdout of the data
 it was trained on. When the data changes (exactly when CT retrains), comparing
 with it compares different rows: a harder month blocks every better challenger,
 an easier one promotes a worse. So the gate loads the champion from the
-registry and scores it and the challenger here, on the holdout split the train
-stage just wrote, with the code the evaluate stage uses. The challenger was
-scored there already: its metric comes from its run, with the hash of the
-holdout it was measured on, and is not computed twice.
+registry and scores it here, with the code the evaluate stage uses, on the
+holdout split the train stage just wrote and evaluate scored the challenger
+on. The challenger's metric comes from its run, where evaluate logged it with
+the hash of that holdout, and is not computed twice.
 """
 
 from dataclasses import dataclass
