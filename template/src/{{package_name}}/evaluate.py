@@ -7,10 +7,12 @@ from pathlib import Path
 
 import mlflow
 import pandas as pd
+from mlflow.models import Model
 from sklearn.dummy import DummyClassifier, DummyRegressor
 
 from . import calibration, importance, metrics, slices, tracking
 from .data import read_table
+from .errors import ProjectError
 from .features import model_input
 from .paths import (
     CALIBRATION_FILE,
@@ -86,7 +88,20 @@ def _tracked(reports: dict[Path, dict]) -> tuple[dict[str, float], dict[str, str
     return logged, tags
 
 
+def _trained_run() -> dict:
+    """models/run.json, provided models/model is that run's model: the gate
+    trusts the metrics logged here as the registered model's."""
+    run = json.loads(RUN_FILE.read_text())
+    if Model.load(str(MODEL_DIR)).run_id != run["run_id"]:
+        raise ProjectError(
+            f"{MODEL_DIR} is not the model of run {run['run_id']} ({RUN_FILE}): "
+            "run `dvc checkout` (or `dvc repro`) to bring them together"
+        )
+    return run
+
+
 def evaluate(schema: Schema) -> dict:
+    run = _trained_run()
     model = mlflow.sklearn.load_model(str(MODEL_DIR))
     holdout = read_table(HOLDOUT_FILE)
     results, tables = score(model, holdout, schema)
@@ -102,7 +117,6 @@ def evaluate(schema: Schema) -> dict:
     for name, table in (tables | insight_tables).items():
         table.to_csv(PLOTS_DIR / name, index=False)
 
-    run = json.loads(RUN_FILE.read_text())
     logged, tags = _tracked(reports)
     # Which rows the metrics are of: the gate takes the challenger's metric
     # from the run only when it was measured on the holdout it decides on.

@@ -2,7 +2,7 @@
 roll back.
 
 Aliases: "challenger" is the newest registered version; "champion" is the one
-that serves. The gate (gate.py) scores both on the same holdout rows; its
+that serves. The gate (gate.py) compares both on the same holdout rows; its
 decision goes to reports/registry.json and to the challenger's "gate.*"
 version tags. Each promotion tags the new champion with the version it
 replaced, so a rollback can always return to the previous champion. Every
