@@ -16,7 +16,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from devtools.testing.projects import render, run, sync
+from devtools.testing.projects import given_or_fresh, run
 
 IMPORTS = "import mlflow, pandas, sklearn.ensemble, sklearn.compose"
 
@@ -32,8 +32,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5)
     repeat = parser.parse_args().repeat
     with tempfile.TemporaryDirectory() as scratch:
-        project = render(Path(scratch) / "project")
-        sync(project)
+        project = given_or_fresh(None, Path(scratch))
         python = project / ".venv/bin/python"
         # An empty cache directory that is never written: nothing to read.
         empty = Path(scratch) / "no-bytecode"

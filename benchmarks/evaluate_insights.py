@@ -17,7 +17,7 @@ from pathlib import Path
 
 import yaml
 
-from devtools.testing.projects import FAMILIES, in_project, project_answers, render, sync
+from devtools.testing.projects import FAMILIES, given_or_fresh, in_project, project_answers
 
 PARTS = Path(__file__).with_name("evaluate_parts.py")
 
@@ -31,8 +31,7 @@ def use_family(project: Path, family: str) -> None:
 
 def main() -> None:
     with tempfile.TemporaryDirectory() as scratch:
-        project = render(Path(scratch) / "project")
-        sync(project)
+        project = given_or_fresh(None, Path(scratch))
         slug = project_answers(project)["project_slug"]
         print(
             f"{'family':18} {'rows':>5} {'metrics':>8} {'import.':>8} "

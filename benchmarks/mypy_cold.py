@@ -19,7 +19,7 @@ import tomllib
 from pathlib import Path
 
 from benchmarks.pipeline_vs_script import measure
-from devtools.testing.projects import render, sync
+from devtools.testing.projects import given_or_fresh
 
 
 def ini_value(value: object) -> str:
@@ -54,8 +54,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     repeat = parser.parse_args().repeat
     with tempfile.TemporaryDirectory() as scratch:
-        project = render(Path(scratch) / "project")
-        sync(project)
+        project = given_or_fresh(None, Path(scratch))
         configs = {
             "skip list (as generated)": project / "pyproject.toml",
             "following every typed library": config_following_everything(
