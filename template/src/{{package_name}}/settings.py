@@ -259,10 +259,28 @@ SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 def read_yaml(path: Path) -> Any:
     if not path.is_file():
         raise ProjectError(f"{path} not found (run commands from the project root)")
+    text = path.read_text()
     try:
-        return yaml.load(path.read_text(), Loader=SAFE_LOADER) or {}
+        return yaml.load(text, Loader=SAFE_LOADER) or {}
     except yaml.YAMLError as error:
-        raise ProjectError(f"{path} is not valid YAML: {error}") from error
+        raise ProjectError(
+            f"{path} is not valid YAML: {yaml_problem(path, text, error)}"
+        ) from error
+
+
+def yaml_problem(path: Path, text: str, error: yaml.YAMLError) -> str:
+    """`error` as the pure-Python parser words it: libyaml's gives the line
+    and column, this one also quotes the line with a caret under the problem.
+    Parsing twice costs nothing that matters on a file that is broken."""
+    loader = yaml.SafeLoader(text)
+    loader.name = str(path)  # instead of "<unicode string>"
+    try:
+        loader.get_single_data()
+    except yaml.YAMLError as worded:
+        return str(worded)
+    finally:
+        loader.dispose()
+    return str(error)
 
 
 def load_params(path: Path = PARAMS_FILE) -> Params:
