@@ -93,9 +93,11 @@ def compute(
 def beats(
     candidate: float, champion: float, metric: Metric, min_improvement: float
 ) -> bool:
-    """True when the candidate improves on the champion by at least min_improvement."""
+    """True when the candidate improves on the champion by more than
+    min_improvement. Strictly: with the default margin of 0, an identical
+    retrain would otherwise move the champion (and reload the service)."""
     gain = candidate - champion if metric.greater_is_better else champion - candidate
-    return gain >= min_improvement
+    return gain > min_improvement
 
 
 def plot_tables(

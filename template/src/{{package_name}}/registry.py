@@ -4,10 +4,12 @@ roll back.
 Aliases: "challenger" is the newest registered version; "champion" is the one
 that serves. The gate (gate.py) compares both on the same holdout rows; its
 decision goes to reports/registry.json and to the challenger's "gate.*"
-version tags. Each promotion tags the new champion with the version it
-replaced, so a rollback can always return to the previous champion. Every
-change of champion, the gate's or by hand, is recorded with who, when and why
-(approvals.py); each version gets a model card (model_card.py).
+version tags. The registered model's tag "champions" lists the champions in
+order, the current one last: a promotion appends, a rollback takes the last
+one off, so rollbacks in a row walk back one champion each, whatever was
+promoted by hand in between. Every change of champion, the gate's or by
+hand, is recorded with who, when and why (approvals.py); each version gets a
+model card (model_card.py).
 """
 
 import json
@@ -25,8 +27,16 @@ from .settings import Params
 
 CHAMPION = "champion"
 CHALLENGER = "challenger"
+CHAMPIONS_TAG = "champions"  # on the registered model: "1,3,4", the current last
+CHAMPIONS_KEPT = 200  # rollbacks further back than that go by `promote`
+# The version a champion replaced, tagged on it until the "champions" tag
+# existed: read once to start the list of a model registered before it.
 PREVIOUS_CHAMPION_TAG = "previous_champion"
 GATE_TAG_PREFIX = "gate."
+# What MLflow answers when the model, the version or the alias does not exist
+# (the SQLite store says an alias is an invalid parameter, a server that it
+# does not exist); anything else is the registry failing, never "no champion".
+NOT_FOUND = {"RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE"}
 
 
 @dataclass
@@ -80,10 +90,56 @@ def _client() -> MlflowClient:
 
 
 def _alias_version(client: MlflowClient, name: str, alias: str):
+    """The version holding `alias`, or None when there is none yet."""
     try:
         return client.get_model_version_by_alias(name, alias)
-    except MlflowException:
-        return None
+    except MlflowException as error:
+        if error.error_code in NOT_FOUND:
+            return None
+        raise _failed(error) from error
+
+
+def _failed(error: MlflowException) -> ProjectError:
+    """The registry did not answer as a registry does: say where and why,
+    instead of taking it for a missing model."""
+    message = " ".join(str(error).split())[:300]
+    return ProjectError(
+        f"the model registry at {mlflow.get_registry_uri()} failed: {message}"
+    )
+
+
+def _existing_version(client: MlflowClient, name: str, version: str) -> str:
+    """`version` as the registry numbers it ("03" is "3"); an error if absent."""
+    try:
+        return str(client.get_model_version(name, version).version)
+    except MlflowException as error:
+        if error.error_code in NOT_FOUND:
+            raise ProjectError(f"model {name!r} has no version {version}") from error
+        raise _failed(error) from error
+
+
+def _champions(client: MlflowClient, name: str, current) -> list[str]:
+    """The champions in order, `current` (the version holding the alias) last.
+    An alias moved outside this project (the MLflow UI) joins the list as the
+    newest champion."""
+    listed = client.get_registered_model(name).tags.get(CHAMPIONS_TAG)
+    if listed:
+        champions = listed.split(",")
+    elif current is not None and current.tags.get(PREVIOUS_CHAMPION_TAG):
+        champions = [current.tags[PREVIOUS_CHAMPION_TAG]]
+    else:
+        champions = []
+    if current is not None and champions[-1:] != [str(current.version)]:
+        champions.append(str(current.version))
+    return champions
+
+
+def _set_champion(
+    client: MlflowClient, name: str, version: str, champions: list[str]
+) -> None:
+    client.set_registered_model_alias(name, CHAMPION, version)
+    kept = ",".join(champions[-CHAMPIONS_KEPT:])
+    client.set_registered_model_tag(name, CHAMPIONS_TAG, kept)
 
 
 def promote(
@@ -94,40 +150,40 @@ def promote(
     by: str | None = None,
     client: MlflowClient | None = None,
 ) -> str:
-    """Make `version` the champion, remembering the champion it replaces and
-    recording who (default: the current user), when and why."""
+    """Make `version` the champion, after the champions before it, recording
+    who (default: the current user), when and why."""
     reason = approvals.require_reason(reason)
     client = client or _client()
-    try:
-        client.get_model_version(name, version)
-    except MlflowException as error:
-        raise ProjectError(f"model {name!r} has no version {version}") from error
+    version = _existing_version(client, name, version)
     current = _alias_version(client, name, CHAMPION)
+    champions = _champions(client, name, current)
     replaced = None if current is None else str(current.version)
-    if replaced == str(version):
+    if replaced == version:
         replaced = None  # approving the champion again replaces nothing
-    if replaced is not None:
-        client.set_model_version_tag(name, version, PREVIOUS_CHAMPION_TAG, replaced)
-    client.set_registered_model_alias(name, CHAMPION, version)
+    else:
+        champions.append(version)
+    _set_champion(client, name, version, champions)
     by = by or approvals.current_user()
-    approvals.record(client, name, str(version), "promote", reason, by, replaced)
-    return str(version)
+    approvals.record(client, name, version, "promote", reason, by, replaced)
+    return version
 
 
 def rollback(name: str, reason: str, *, by: str | None = None) -> str:
-    """Return the champion alias to the version it replaced, recording who
-    (default: the current user), when and why."""
+    """Return the champion alias to the champion before the current one,
+    recording who (default: the current user), when and why."""
     reason = approvals.require_reason(reason)
     client = _client()
     current = _alias_version(client, name, CHAMPION)
     if current is None:
         raise ProjectError(f"model {name!r} has no champion to roll back")
-    previous = current.tags.get(PREVIOUS_CHAMPION_TAG)
-    if not previous:
+    champions = _champions(client, name, current)
+    if len(champions) < 2:
         raise ProjectError(
             f"champion version {current.version} of {name!r} has no previous champion"
         )
-    client.set_registered_model_alias(name, CHAMPION, previous)
+    champions.pop()
+    previous = champions[-1]
+    _set_champion(client, name, previous, champions)
     by = by or approvals.current_user()
     approvals.record(
         client, name, previous, "rollback", reason, by, str(current.version)
@@ -203,7 +259,9 @@ def list_versions(name: str) -> list[dict]:
     try:
         aliases = client.get_registered_model(name).aliases
     except MlflowException as error:
-        raise ProjectError(f"no registered model named {name!r}") from error
+        if error.error_code in NOT_FOUND:
+            raise ProjectError(f"no registered model named {name!r}") from error
+        raise _failed(error) from error
     by_version: dict[str, list[str]] = {}
     for alias, version in aliases.items():
         by_version.setdefault(str(version), []).append(alias)

@@ -269,6 +269,6 @@ def _recommend(
     )
     if metrics.beats(challenger, champion, metric, margin):
         return PROMOTE, (
-            f"{figures}: better by at least register.gate.min_improvement {margin:g}"
+            f"{figures}: better by more than register.gate.min_improvement {margin:g}"
         )
     return KEEP, f"{figures}: not better by register.gate.min_improvement {margin:g}"
