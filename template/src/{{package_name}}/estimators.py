@@ -3,6 +3,7 @@
 import importlib
 import importlib.metadata
 import inspect
+import re
 from collections.abc import Iterable
 
 from sklearn.base import BaseEstimator
@@ -120,6 +121,25 @@ def build_estimator(
         # fits the one model XGBoost would; with more, one model per class.
         return OneVsRestClassifier(estimator)
     return estimator
+
+
+def fitting_errors(family: str) -> tuple[type[Exception], ...]:
+    """What fitting raises for a hyperparameter value the estimator refuses:
+    scikit-learn's ValueError or TypeError (XGBoost's XGBoostError is a
+    ValueError) and, for LightGBM, its own LightGBMError."""
+    if family == "lightgbm":
+        # Imported only here: build_estimator has imported LightGBM already.
+        from lightgbm.basic import LightGBMError
+
+        return (ValueError, TypeError, LightGBMError)
+    return (ValueError, TypeError)
+
+
+def fitting_problem(error: Exception) -> str:
+    """The first line of a fitting error: XGBoost adds the parameter's
+    documentation below it, LightGBM the C++ file that checked it."""
+    first = (str(error).splitlines() or [type(error).__name__])[0]
+    return re.sub(r" at \S+, line \d+ \.$", "", first)
 
 
 def family_requirements(family: str) -> list[str]:

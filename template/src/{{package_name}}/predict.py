@@ -5,6 +5,7 @@ service does, without importing MLflow or scikit-learn; any other model URI
 (the registry's champion by default) is loaded with MLflow.
 """
 
+from collections.abc import Iterable
 from pathlib import Path
 
 import pandas as pd
@@ -55,6 +56,19 @@ def prediction_columns(predictions: Predictions, index: pd.Index) -> pd.DataFram
     return columns
 
 
+def check_added_columns(
+    source: object, input_columns: Iterable[str], added: Iterable[str]
+) -> None:
+    """Stop when the input already has a column the output adds, as a
+    previous output fed back in does: the output would hold two columns of
+    one name, or lose the owner's."""
+    if clash := sorted(set(added).intersection(input_columns)):
+        raise ProjectError(
+            f"{source}: the input already has column(s) {', '.join(clash)}, which "
+            "the output adds: rename or drop them (a previous output given as input?)"
+        )
+
+
 def plain_records(features: pd.DataFrame) -> list[dict]:
     """Rows as the service receives them: plain values, None when missing."""
     plain = features.astype(object)
@@ -84,5 +98,6 @@ def predict_file(
     predictions = _exported_predictions(model_uri, frame, schema)
     if predictions is None:
         predictions = predict_frame(load_model(model_uri), frame, schema)
+    check_added_columns(input_path, frame.columns, predictions.columns)
     write_table(pd.concat([frame, predictions], axis=1), output_path)
     return len(frame)

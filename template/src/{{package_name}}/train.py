@@ -19,6 +19,8 @@ from .estimators import (
     SCALED_FAMILIES,
     build_estimator,
     family_requirements,
+    fitting_errors,
+    fitting_problem,
     prepare_for_serving,
 )
 from .features import build_preprocessor, model_input
@@ -53,13 +55,16 @@ def build_pipeline(schema: Schema, params: Params) -> Pipeline:
 
 
 def fit(frame, schema: Schema, params: Params) -> Pipeline:
+    family = params.model.family
     pipeline = build_pipeline(schema, params)
     try:
         pipeline.fit(model_input(frame, schema), frame[schema.target.name])
-    except ValueError as error:
-        raise ProjectError(f"training failed: {error}") from error
+    except fitting_errors(family) as error:  # a value the estimator refuses
+        raise ProjectError(
+            f"training failed with params.yaml model.{family}: {fitting_problem(error)}"
+        ) from error
     # Trained with params.yaml's threads, logged with a server's.
-    prepare_for_serving(pipeline.named_steps["model"], params.model.family)
+    prepare_for_serving(pipeline.named_steps["model"], family)
     return pipeline
 
 

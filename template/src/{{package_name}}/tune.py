@@ -13,10 +13,11 @@ import mlflow
 import numpy as np
 import pandas as pd
 from sklearn.model_selection import KFold, StratifiedKFold
+from sklearn.pipeline import Pipeline
 
 from . import tracking
 from .errors import ProjectError
-from .estimators import check_hyperparameters
+from .estimators import check_hyperparameters, fitting_errors, fitting_problem
 from .evaluate import score
 from .features import model_input
 from .metrics import Metric, metric_for
@@ -35,12 +36,16 @@ except ImportError as error:
     ) from error
 
 Folds = list[tuple[np.ndarray, np.ndarray]]
+# Rows (per class, for classifiers) each value of the space is tried on before
+# the search: enough for every family to fit, few enough to fit in a moment.
+TRIAL_FIT_ROWS = 100
 
 
 def tune(params: Params, schema: Schema) -> TuningResult:
     """Run the search, log it to MLflow and write the best values for train."""
     space = search_space(params, schema)
     train_frame, _ = split_dataset(schema, params)  # the holdout is left unseen
+    try_each_value(params, schema, space, train_frame)
     folds = cv_folds(train_frame, schema, params)
     metric = metric_for(schema.task, params.registry.gate.metric)
     study = optuna.create_study(
@@ -61,10 +66,11 @@ def tune(params: Params, schema: Schema) -> TuningResult:
                 scores = cross_validate(
                     with_tuned(params, values), schema, train_frame, folds, metric
                 )
-            except ValueError as error:  # scikit-learn's word on a bad value
+            # Values that fit one by one (try_each_value) may still fail together.
+            except fitting_errors(params.model.family) as error:
                 raise ProjectError(
                     f"params.yaml tune.space.{params.model.family}: trial "
-                    f"{trial.number} with {values} failed: {error}"
+                    f"{trial.number} with {values} failed: {fitting_problem(error)}"
                 ) from error
             mean, spread = float(scores.mean()), float(scores.std())
             mlflow.log_metrics(
@@ -113,6 +119,45 @@ def search_space(params: Params, schema: Schema) -> dict[str, SearchDimension]:
     return space
 
 
+def try_each_value(
+    params: Params,
+    schema: Schema,
+    space: dict[str, SearchDimension],
+    frame: pd.DataFrame,
+) -> None:
+    """Fit once with each choice and each end of each range, on a few rows:
+    a value the estimator refuses is named before the search starts, not at
+    whichever trial first draws it, under Optuna's traceback."""
+    family = params.model.family
+    few_rows = _few_rows(frame, schema)
+    for name, dimension in space.items():
+        for value in values_to_try(dimension):
+            try:
+                fitted(with_tuned(params, {name: value}), schema, few_rows)
+            except fitting_errors(family) as error:
+                raise ProjectError(
+                    f"params.yaml tune.space.{family}.{name}: {value!r} fails "
+                    f"(with model.{family}'s other values): {fitting_problem(error)}"
+                ) from error
+
+
+def values_to_try(dimension: SearchDimension) -> list[Any]:
+    """Every choice, or both ends of the range as suggest draws them."""
+    if dimension.choices is not None:
+        return list(dimension.choices)
+    assert dimension.low is not None and dimension.high is not None
+    cast = int if dimension.kind == "int" else float
+    return [cast(dimension.low), cast(dimension.high)]
+
+
+def _few_rows(frame: pd.DataFrame, schema: Schema) -> pd.DataFrame:
+    """The first TRIAL_FIT_ROWS rows, of each class for classifiers (a
+    classifier fails on fewer than two classes, whatever its values)."""
+    if schema.is_classification:
+        return frame.groupby(schema.target.name).head(TRIAL_FIT_ROWS)
+    return frame.head(TRIAL_FIT_ROWS)
+
+
 def suggest(trial: optuna.Trial, name: str, dimension: SearchDimension) -> Any:
     if dimension.kind == "choices":
         assert dimension.choices is not None  # SearchDimension checks it
@@ -144,11 +189,16 @@ def cross_validate(
     """The metric of params' model on each fold, fitted on the other folds."""
     scores = []
     for fit_rows, score_rows in folds:
-        fitting, scoring = frame.iloc[fit_rows], frame.iloc[score_rows]
-        pipeline = build_pipeline(schema, params)
-        pipeline.fit(model_input(fitting, schema), fitting[schema.target.name])
-        scores.append(score(pipeline, scoring, schema)[0][metric.name])
+        pipeline = fitted(params, schema, frame.iloc[fit_rows])
+        scores.append(score(pipeline, frame.iloc[score_rows], schema)[0][metric.name])
     return np.array(scores)
+
+
+def fitted(params: Params, schema: Schema, frame: pd.DataFrame) -> Pipeline:
+    """params' pipeline fitted on `frame` (a bad value raises fitting_errors)."""
+    pipeline = build_pipeline(schema, params)
+    pipeline.fit(model_input(frame, schema), frame[schema.target.name])
+    return pipeline
 
 
 def _logged_settings(params: Params, metric: Metric, train_rows: int) -> dict:

@@ -13,7 +13,7 @@ import pandas as pd
 import pyarrow as pa
 
 from ..errors import ProjectError
-from ..predict import plain_records, prediction_columns
+from ..predict import check_added_columns, plain_records, prediction_columns
 from ..schema import Schema
 from ..serve.predictors import Predictor
 from ..serve.served_model import load_served_model
@@ -119,12 +119,8 @@ def output_schema(source: Columns, schema: Schema, model: ScoringModel):
         fields += [(f"probability_{name}", pa.float64()) for name in probabilities]
     fields += [(name, pa.string()) for name in LINEAGE[:-1]]
     fields.append(("scored_at", pa.timestamp("us", tz="UTC")))
-    added = {name for name, _ in fields[len(source.columns) :]}
-    if clash := sorted(added.intersection(source.columns)):
-        raise ProjectError(
-            f"{source.path}: column(s) {', '.join(clash)} would be overwritten by "
-            "the scores: rename them in the input"
-        )
+    added = [name for name, _ in fields[len(source.columns) :]]
+    check_added_columns(source.path, source.columns, added)
     return pa.schema(fields)
 
 

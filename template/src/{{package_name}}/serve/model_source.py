@@ -107,6 +107,8 @@ def export(model_uri: str, destination: Path, schema: Schema) -> dict:
     ONNX model and serving.json."""
     destination.mkdir(parents=True, exist_ok=True)
     local, metadata = download(model_uri, destination)
+    if not local.is_dir():  # a URI of one file, e.g. runs:/<id>/model/MLmodel
+        raise ProjectError(f"model {model_uri} is a file, not a model folder")
     (local / METADATA_FILE).write_text(
         json.dumps(metadata, indent=2, default=str) + "\n"
     )
