@@ -10,10 +10,13 @@ on. The challenger's metric comes from its run, where evaluate logged it with
 the hash of that holdout, and is not computed twice.
 """
 
+import math
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
+from sklearn.exceptions import UndefinedMetricWarning
 
 from .data import read_table
 from .errors import ProjectError
@@ -55,8 +58,10 @@ class Reference:
     path: str
     sha256: str
     rows: int
-    value: float
-    champion_value: float | None  # None: no champion, or it could not be scored
+    value: float | None  # None: the metric is undefined on these rows (reason)
+    champion_value: float | None  # None: no champion, or see champion_reason
+    reason: str | None = None  # why value is None
+    champion_reason: str | None = None  # why a champion's value is None
 
 
 def read_holdout() -> tuple[pd.DataFrame, Holdout]:
@@ -143,17 +148,71 @@ def score_reference(
     schema: Schema,
     metric: Metric,
 ) -> Reference:
-    """Both models on the reference set; a file that does not match the schema
-    is an error naming its problems."""
-    frame = read_table(Path(path))
+    """Both models on the reference set. A file that is missing or does not
+    match the schema is an error naming the setting and its problems; a
+    metric undefined on its rows (roc_auc on one class) is recorded as None
+    with the reason, never as NaN, which is not JSON."""
+    frame = read_reference(path, schema)
+    undefined = f"{metric.name} is undefined on {path}: {why_undefined(frame, schema)}"
+    with warnings.catch_warnings():
+        # Recorded below with the reason: scikit-learn's warning would only
+        # repeat it on the console.
+        warnings.simplefilter("ignore", UndefinedMetricWarning)
+        scored = metric_of(challenger_uri, frame, schema, metric)
+        champion_scored, error = None, None
+        if champion is not None:
+            champion_scored, error = champion_metric(
+                name, champion, frame, schema, metric
+            )
+    value, reason = defined(scored, undefined)
+    champion_value, champion_reason = defined(champion_scored, undefined)
+    if error is not None:
+        champion_reason = f"champion v{champion} cannot be scored on {path} ({error})"
+    return Reference(
+        path,
+        file_sha256(Path(path)),
+        len(frame),
+        value,
+        champion_value,
+        reason,
+        champion_reason,
+    )
+
+
+def read_reference(path: str, schema: Schema) -> pd.DataFrame:
+    """The reference file's rows; any problem with it is an error that names
+    the setting, as the owner wrote it in params.yaml."""
+    setting = "register.gate.reference"
+    try:
+        frame = read_table(Path(path))
+    except ProjectError as error:
+        raise ProjectError(f"{setting} {error}") from error
     report = validate_frame(frame, schema)
     if not report.ok:
-        raise ProjectError(report.to_text(f"register.gate.reference {path}"))
-    value = metric_of(challenger_uri, frame, schema, metric)
-    champion_value = None
-    if champion is not None:
-        champion_value = champion_metric(name, champion, frame, schema, metric)[0]
-    return Reference(path, file_sha256(Path(path)), len(frame), value, champion_value)
+        raise ProjectError(report.to_text(f"{setting} {path}"))
+    return frame
+
+
+def defined(value: float | None, undefined: str) -> tuple[float | None, str | None]:
+    """A metric's value and why it is None: NaN or infinity (a metric
+    undefined on the rows) becomes None and the reason `undefined`."""
+    if value is not None and not math.isfinite(value):
+        return None, undefined
+    return value, None
+
+
+def why_undefined(frame: pd.DataFrame, schema: Schema) -> str:
+    """Why a metric can be undefined on labelled rows that match the schema."""
+    if schema.is_classification:
+        present = {str(label) for label in frame[schema.target.name].unique()}
+        if len(present) < 2:
+            return "one class only"
+        missing = [c for c in schema.target.classes or [] if str(c) not in present]
+        if missing:
+            return f"no rows of class {', '.join(map(str, missing))}"
+    if len(frame) < 2:
+        return "one row only"
+    return "the metric is not a number on these rows"
 
 
 def _one_line(error: Exception) -> str:

@@ -338,12 +338,21 @@ def _gate_section(gate: dict) -> str:
         f"`{holdout['sha256']}`)",
     ]
     if reference := gate["reference"]:
-        lines.append(
-            f"- Reference {reference['path']} ({reference['rows']} rows): this "
-            f"version {_cell(reference['value'])}, champion "
-            f"{_cell(reference['champion_value'])}"
-        )
+        lines.append(_reference_line(reference))
     return _section("Gate decision", "\n".join(lines))
+
+
+def _reference_line(reference: dict) -> str:
+    """Both values on the reference set, and why either is missing."""
+    line = (
+        f"- Reference {reference['path']} ({reference['rows']} rows): this "
+        f"version {_cell(reference['value'])}, champion "
+        f"{_cell(reference['champion_value'])}"
+    )
+    # Undefined for both models, for one reason: said once.
+    reasons = dict.fromkeys([reference["reason"], reference["champion_reason"]])
+    said = "; ".join(reason for reason in reasons if reason)
+    return f"{line} ({said})" if said else line
 
 
 def _lineage_section(lineage: dict) -> str:

@@ -74,7 +74,9 @@ class Decision:
                 "reference_path": self.reference.path,
                 "reference_sha256": self.reference.sha256,
                 "reference_rows": str(self.reference.rows),
-                "reference_value": str(self.reference.value),
+                "reference_value": _text(self.reference.value),
+                "reference_reason": self.reference.reason or "none",
+                "reference_champion_reason": self.reference.champion_reason or "none",
                 "reference_champion_value": _text(self.reference.champion_value),
             }
         return {GATE_TAG_PREFIX + key: value for key, value in values.items()}

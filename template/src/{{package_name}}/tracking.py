@@ -12,6 +12,7 @@ import mlflow
 import yaml
 
 from .environment import TrackingSettings
+from .paths import PIPELINE_OUTPUTS
 
 LOCAL_STORE = Path("mlflow.db")
 # The run tag of the holdout's hash on which evaluate measured the run's metrics.
@@ -73,14 +74,22 @@ def _template_version() -> str:
     return str(answers.get("_commit", "unknown"))
 
 
+def has_uncommitted_changes() -> bool:
+    """Whether the git work tree differs from HEAD, apart from the pipeline's
+    own outputs: `dvc repro` deletes a stage's outputs (models/run.json, a
+    committed one) before running it and rewrites dvc.lock after each stage,
+    which are not changes the owner made."""
+    excluded = [f":(exclude){path.as_posix()}" for path in PIPELINE_OUTPUTS]
+    # ":/" is the whole repository, as when the project is one of its folders.
+    return bool(_git("status", "--porcelain", "--", ":/", *excluded))
+
+
 def lineage_tags(data_file: Path, schema_file: Path) -> dict[str, str]:
     """Where a model came from: code, data, schema and template versions."""
     commit = _git("rev-parse", "HEAD")
     return {
         "git_commit": commit or "none",
-        "git_dirty": str(bool(_git("status", "--porcelain"))).lower()
-        if commit
-        else "n/a",
+        "git_dirty": str(has_uncommitted_changes()).lower() if commit else "n/a",
         "data_sha256": file_sha256(data_file),
         "schema_sha256": file_sha256(schema_file),
         "template_version": _template_version(),
