@@ -123,18 +123,3 @@ def without_missing_target(frame: pd.DataFrame, schema: Schema) -> pd.DataFrame:
     if schema.target.name not in frame.columns:
         return frame
     return frame[frame[schema.target.name].notna()].reset_index(drop=True)
-
-
-def split(frame: pd.DataFrame, schema: Schema, params: Params):
-    """Deterministic train/holdout split, stratified for classification."""
-    # Imported here: scikit-learn takes seconds to import, which commands
-    # that only read data (prepare, validate, infer-schema) need not pay.
-    from sklearn.model_selection import train_test_split
-
-    target = frame[schema.target.name] if schema.is_classification else None
-    return train_test_split(
-        frame,
-        test_size=params.data.test_size,
-        random_state=params.seed,
-        stratify=target,
-    )

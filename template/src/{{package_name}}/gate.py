@@ -140,6 +140,21 @@ def compare(
     return Outcome(promoted, reason, value, champion_value)
 
 
+def split_caution(
+    champion: str | None, champion_split: str | None, split: str
+) -> str | None:
+    """Why the comparison may flatter the champion, if it may: it was split
+    otherwise (another seed, data.test_size, schema columns or rule), so
+    some holdout rows may be rows it learnt."""
+    if champion is None or champion_split == split:
+        return None
+    how = champion_split or "before the split was recorded"
+    return (
+        f"caution: champion v{champion} was split otherwise ({how}), so some "
+        "holdout rows may be rows it learnt, which flatters it"
+    )
+
+
 def score_reference(
     path: str,
     challenger_uri: str,

@@ -24,6 +24,7 @@ from .errors import ProjectError
 from .paths import REGISTRY_REPORT, RUN_FILE
 from .schema import Schema
 from .settings import Params
+from .split import SPLIT_TAG
 
 CHAMPION = "champion"
 CHALLENGER = "challenger"
@@ -222,6 +223,12 @@ def register(params: Params, schema: Schema) -> Decision:
         metric,
         gate_params.min_improvement,
     )
+    caution = gate.split_caution(
+        champion,
+        _run_tag(client, current, SPLIT_TAG),
+        recorded.data.tags.get(SPLIT_TAG, ""),
+    )
+    reason = outcome.reason if caution is None else f"{outcome.reason}; {caution}"
     reference = None
     if gate_params.reference is not None:
         reference = gate.score_reference(
@@ -230,13 +237,13 @@ def register(params: Params, schema: Schema) -> Decision:
     version = str(mlflow.register_model(run["model_uri"], name).version)
     client.set_registered_model_alias(name, CHALLENGER, version)
     if outcome.promoted:
-        promote(name, version, outcome.reason, by=approvals.GATE, client=client)
+        promote(name, version, reason, by=approvals.GATE, client=client)
     decision = Decision(
         model_name=name,
         version=version,
         champion_version=version if outcome.promoted else str(champion),
         promoted=outcome.promoted,
-        reason=outcome.reason,
+        reason=reason,
         rule=gate.RULE,
         metric=metric.name,
         min_improvement=gate_params.min_improvement,
@@ -253,6 +260,19 @@ def register(params: Params, schema: Schema) -> Decision:
     card = model_card.build(asdict(decision), recorded, params, schema)
     model_card.publish(client, card, name, version, run["run_id"])
     return decision
+
+
+def _run_tag(client: MlflowClient, version, tag: str) -> str | None:
+    """A tag of the run `version` (a registry version) came from, or None
+    when there is no version, run or tag (a run deleted since)."""
+    if version is None or not version.run_id:
+        return None
+    try:
+        return client.get_run(version.run_id).data.tags.get(tag)
+    except MlflowException as error:
+        if error.error_code in NOT_FOUND:
+            return None
+        raise _failed(error) from error
 
 
 def list_versions(name: str) -> list[dict]:

@@ -13,7 +13,7 @@ from mlflow.types import Schema as ColumnTypes
 from sklearn.pipeline import Pipeline
 
 from . import tracking
-from .data import read_table, source_query, split, write_table
+from .data import read_table, source_query, write_table
 from .errors import ProjectError
 from .estimators import (
     SCALED_FAMILIES,
@@ -35,6 +35,7 @@ from .paths import (
 from .prediction_buckets import METADATA_KEY, prediction_buckets
 from .schema import Schema
 from .settings import Params
+from .split import SPLIT_TAG, split, split_signature
 from .tuned import TuningResult, tuning_for_training, with_tuned
 
 INPUT_EXAMPLE_ROWS = 5
@@ -152,7 +153,8 @@ def _hyperparameter_source(tuning: TuningResult | None) -> dict[str, str]:
 
 def split_dataset(schema: Schema, params: Params):
     """(train, holdout) of the prepared data set: the same rows every time
-    for the same seed and data.test_size (tune relies on it)."""
+    for the same seed and data.test_size (tune relies on it), and each row
+    on the same side as long as its values are the same (split.py)."""
     dataset = read_table(DATASET_FILE)
     try:
         return split(dataset, schema, params)
@@ -183,6 +185,7 @@ def train(params: Params, schema: Schema) -> dict:
         mlflow.log_params(_logged_params(params, len(train_frame)))
         mlflow.set_tags(tracking.lineage_tags(DATASET_FILE, SCHEMA_FILE))
         mlflow.set_tags(_hyperparameter_source(tuning))
+        mlflow.set_tag(SPLIT_TAG, split_signature(schema, params))
         logged = mlflow.sklearn.log_model(pipeline, name="model", **options)
 
     # DVC's copy is the logged model itself: saving it again would serialise
