@@ -38,12 +38,18 @@ def split(frame: pd.DataFrame, schema: Schema, params: Params):
     return frame[~in_holdout], frame[in_holdout]
 
 
+def hashed_columns(schema: Schema) -> list[str]:
+    """The schema's columns only: columns the prepared data keeps beside
+    them do not move rows."""
+    return [*schema.feature_names, schema.target.name]
+
+
 def row_fractions(frame: pd.DataFrame, schema: Schema, seed: int) -> np.ndarray:
-    """Each row's place in [0, 1), from the schema's columns only: columns
-    the prepared data keeps beside them do not move rows."""
-    columns = [*schema.feature_names, schema.target.name]
+    """Each row's place in [0, 1), from a seeded hash of its hashed_columns."""
     key = f"{seed % 10**HASH_KEY_CHARS:0{HASH_KEY_CHARS}d}"
-    hashes = pd.util.hash_pandas_object(frame[columns], index=False, hash_key=key)
+    hashes = pd.util.hash_pandas_object(
+        frame[hashed_columns(schema)], index=False, hash_key=key
+    )
     return hashes.to_numpy() / 2.0**64
 
 
@@ -69,7 +75,7 @@ def with_both_sides(
 def split_signature(schema: Schema, params: Params) -> str:
     """What decides each row's side: the rule, the seed, the share and the
     columns hashed. Two runs with the same signature split any rows alike."""
-    columns = ",".join([*schema.feature_names, schema.target.name])
+    columns = ",".join(hashed_columns(schema))
     digest = hashlib.sha256(columns.encode()).hexdigest()[:12]
     return (
         f"{RULE} seed={params.seed} test_size={params.data.test_size} columns={digest}"

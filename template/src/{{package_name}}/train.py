@@ -55,11 +55,18 @@ def build_pipeline(schema: Schema, params: Params) -> Pipeline:
     return Pipeline([("features", features), ("model", estimator)])
 
 
+def fitted_pipeline(frame, schema: Schema, params: Params) -> Pipeline:
+    """params' pipeline fitted on `frame`; a value the estimator refuses
+    raises one of estimators.fitting_errors (tune's cross-validation too)."""
+    pipeline = build_pipeline(schema, params)
+    pipeline.fit(model_input(frame, schema), frame[schema.target.name])
+    return pipeline
+
+
 def fit(frame, schema: Schema, params: Params) -> Pipeline:
     family = params.model.family
-    pipeline = build_pipeline(schema, params)
     try:
-        pipeline.fit(model_input(frame, schema), frame[schema.target.name])
+        pipeline = fitted_pipeline(frame, schema, params)
     except fitting_errors(family) as error:  # a value the estimator refuses
         raise ProjectError(
             f"training failed with params.yaml model.{family}: {fitting_problem(error)}"

@@ -13,18 +13,16 @@ import mlflow
 import numpy as np
 import pandas as pd
 from sklearn.model_selection import KFold, StratifiedKFold
-from sklearn.pipeline import Pipeline
 
 from . import tracking
 from .errors import ProjectError
 from .estimators import check_hyperparameters, fitting_errors, fitting_problem
 from .evaluate import score
-from .features import model_input
 from .metrics import Metric, metric_for
 from .paths import DATASET_FILE, SCHEMA_FILE, TUNED_PARAMS_FILE
 from .schema import Schema
 from .settings import Params, SearchDimension
-from .train import build_pipeline, split_dataset
+from .train import fitted_pipeline, split_dataset
 from .tuned import TuningResult, with_tuned, write_result
 
 try:
@@ -133,7 +131,7 @@ def try_each_value(
     for name, dimension in space.items():
         for value in values_to_try(dimension):
             try:
-                fitted(with_tuned(params, {name: value}), schema, few_rows)
+                fitted_pipeline(few_rows, schema, with_tuned(params, {name: value}))
             except fitting_errors(family) as error:
                 raise ProjectError(
                     f"params.yaml tune.space.{family}.{name}: {value!r} fails "
@@ -189,16 +187,9 @@ def cross_validate(
     """The metric of params' model on each fold, fitted on the other folds."""
     scores = []
     for fit_rows, score_rows in folds:
-        pipeline = fitted(params, schema, frame.iloc[fit_rows])
+        pipeline = fitted_pipeline(frame.iloc[fit_rows], schema, params)
         scores.append(score(pipeline, frame.iloc[score_rows], schema)[0][metric.name])
     return np.array(scores)
-
-
-def fitted(params: Params, schema: Schema, frame: pd.DataFrame) -> Pipeline:
-    """params' pipeline fitted on `frame` (a bad value raises fitting_errors)."""
-    pipeline = build_pipeline(schema, params)
-    pipeline.fit(model_input(frame, schema), frame[schema.target.name])
-    return pipeline
 
 
 def _logged_settings(params: Params, metric: Metric, train_rows: int) -> dict:
